@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# One set-up path for a fresh Debian 12 machine: apt packages, .venv, pip, PlatformIO offline pieces.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+APT_PACKAGES=(gcc-arm-none-eabi libnewlib-arm-none-eabi libstdc++-arm-none-eabi-newlib qemu-system-arm make)
+missing=()
+for p in "${APT_PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+    SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+    echo "[setup] apt-get install ${missing[*]}"
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+PY=${PYTHON:-python3}
+if [ ! -x .venv/bin/python ]; then
+    echo "[setup] creating .venv"
+    "$PY" -m venv .venv
+fi
+.venv/bin/python -m pip install -q --upgrade pip
+echo "[setup] pip install -e .[ml,firmware,dev]"
+.venv/bin/python -m pip install -q -e ".[ml,firmware,dev]"
+
+if [ -f scripts/pio_offline.py ]; then
+    echo "[setup] PlatformIO offline core packages"
+    .venv/bin/python scripts/pio_offline.py
+fi
+echo "[setup] done"

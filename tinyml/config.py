@@ -1,0 +1,242 @@
+"""Typed configuration, loaded from TOML and validated key by key.
+
+Every section is a dataclass; an unknown key, a wrong type or an out-of-range
+value is a ConfigError naming the file, the section and the key.
+"""
+from __future__ import annotations
+
+import dataclasses
+import tomllib
+import types
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal, Optional
+
+from .errors import ConfigError
+
+
+@dataclass
+class RunConfig:
+    name: str = "default"
+    runs_dir: str = "runs"
+    seed: int = 0
+
+
+@dataclass
+class DataConfig:
+    # Registered dataset name: digits | images | wav | csv | speech_commands | cifar10
+    name: str = "digits"
+    path: Optional[str] = None          # folder or file for user data
+    test_split: float = 0.25
+    val_split: float = 0.1              # taken from the training part
+    image_size: Optional[list[int]] = None  # [h, w] to resize user images to
+    grayscale: bool = False
+    # audio
+    sample_rate: int = 16000
+    clip_seconds: float = 1.0
+    features: Literal["logmel", "mfcc"] = "logmel"
+    n_mels: int = 40
+    n_mfcc: int = 10
+    frame_ms: float = 40.0
+    hop_ms: float = 20.0
+    # csv sensor windows
+    window: int = 0                     # rows per window; 0 = one row is one sample
+    label_column: str = "label"
+    max_samples_per_class: Optional[int] = None
+
+
+@dataclass
+class TeacherConfig:
+    filters: list[int] = field(default_factory=lambda: [32, 64])
+    dense: int = 128
+    dropout: float = 0.25
+    epochs: int = 30
+    batch_size: int = 64
+    learning_rate: float = 1e-3
+
+
+@dataclass
+class StudentConfig:
+    arch: Literal["auto", "dscnn", "cnn", "mlp"] = "auto"
+    max_params: Optional[int] = None
+    max_macs: Optional[int] = None
+    max_bytes: Optional[int] = 10000    # estimated int8 .tflite bytes
+    epochs: int = 60
+    batch_size: int = 64
+    learning_rate: float = 3e-3
+
+
+@dataclass
+class DistillConfig:
+    temperature: float = 4.0
+    alpha: float = 0.9                  # weight of the soft (teacher) loss
+    epochs: int = 60
+
+
+@dataclass
+class PruneConfig:
+    enabled: bool = True
+    sparsity: float = 0.3
+    epochs: int = 10
+    frequency: int = 20                 # steps between mask updates
+
+
+@dataclass
+class QuantizeConfig:
+    method: Literal["ptq", "qat"] = "ptq"
+    representative_samples: int = 300
+    qat_epochs: int = 5
+
+
+@dataclass
+class CheckConfig:
+    golden_count: int = 10
+    arena_margin: float = 0.10          # fraction added to the measured minimum
+    min_runtime_agreement: float = 0.995  # LiteRT vs TFLM top-1 agreement
+
+
+@dataclass
+class ExportConfig:
+    target: str = "qemu_m4"
+    runtime: Literal["aot", "tflm"] = "aot"
+
+
+@dataclass
+class Config:
+    run: RunConfig = field(default_factory=RunConfig)
+    data: DataConfig = field(default_factory=DataConfig)
+    teacher: TeacherConfig = field(default_factory=TeacherConfig)
+    student: StudentConfig = field(default_factory=StudentConfig)
+    distill: DistillConfig = field(default_factory=DistillConfig)
+    prune: PruneConfig = field(default_factory=PruneConfig)
+    quantize: QuantizeConfig = field(default_factory=QuantizeConfig)
+    check: CheckConfig = field(default_factory=CheckConfig)
+    export: ExportConfig = field(default_factory=ExportConfig)
+
+    def section(self, name: str) -> dict[str, Any]:
+        return dataclasses.asdict(getattr(self, name))
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+# Range rules beyond types: (section, key) -> (predicate, wording)
+_RANGES: dict[tuple[str, str], tuple[typing.Callable[[Any], bool], str]] = {
+    ("data", "test_split"): (lambda v: 0.0 < v < 1.0, "between 0 and 1 (exclusive)"),
+    ("data", "val_split"): (lambda v: 0.0 <= v < 1.0, "in [0, 1)"),
+    ("distill", "alpha"): (lambda v: 0.0 <= v <= 1.0, "in [0, 1]"),
+    ("distill", "temperature"): (lambda v: v > 0, "greater than 0"),
+    ("prune", "sparsity"): (lambda v: 0.0 <= v < 1.0, "in [0, 1)"),
+    ("check", "golden_count"): (lambda v: v >= 1, "at least 1"),
+    ("check", "arena_margin"): (lambda v: v >= 0, "0 or more"),
+}
+for _s, _k in [("teacher", "epochs"), ("teacher", "batch_size"), ("student", "epochs"),
+               ("student", "batch_size"), ("distill", "epochs"), ("prune", "epochs"),
+               ("quantize", "representative_samples"), ("data", "sample_rate")]:
+    _RANGES[(_s, _k)] = (lambda v: v >= 1, "at least 1")
+for _k in ("max_params", "max_macs", "max_bytes"):
+    _RANGES[("student", _k)] = (lambda v: v is None or v >= 1, "a positive integer")
+
+
+def _type_ok(value: Any, tp: Any) -> bool:
+    origin = typing.get_origin(tp)
+    if tp is Any:
+        return True
+    if origin in (typing.Union, types.UnionType):
+        return any(_type_ok(value, a) for a in typing.get_args(tp))
+    if tp is type(None):
+        return value is None
+    if origin is Literal:
+        return value in typing.get_args(tp)
+    if origin is list:
+        (inner,) = typing.get_args(tp)
+        return isinstance(value, list) and all(_type_ok(v, inner) for v in value)
+    if tp is float:
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+    if tp is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    return isinstance(value, tp)
+
+
+def _describe(tp: Any) -> str:
+    origin = typing.get_origin(tp)
+    if origin in (typing.Union, types.UnionType):
+        return " or ".join(_describe(a) for a in typing.get_args(tp) if a is not type(None))
+    if origin is Literal:
+        return "one of " + ", ".join(repr(a) for a in typing.get_args(tp))
+    if origin is list:
+        return f"a list of {_describe(typing.get_args(tp)[0])}"
+    return {int: "an integer", float: "a number", str: "a string", bool: "true or false"}.get(tp, str(tp))
+
+
+def from_dict(raw: dict[str, Any], source: str = "<config>") -> Config:
+    cfg = Config()
+    hints = typing.get_type_hints(Config)
+    for sec_name, sec_val in raw.items():
+        if sec_name not in hints:
+            raise ConfigError(f"{source}: unknown section [{sec_name}]",
+                              hint=f"known sections: {', '.join(hints)}")
+        if not isinstance(sec_val, dict):
+            raise ConfigError(f"{source}: [{sec_name}] must be a table")
+        sec = getattr(cfg, sec_name)
+        sec_hints = typing.get_type_hints(type(sec))
+        for key, value in sec_val.items():
+            if key not in sec_hints:
+                raise ConfigError(f"{source}: unknown key '{key}' in [{sec_name}]",
+                                  hint=f"known keys: {', '.join(sec_hints)}")
+            tp = sec_hints[key]
+            if not _type_ok(value, tp):
+                raise ConfigError(
+                    f"{source}: [{sec_name}] {key} = {value!r} has the wrong type; "
+                    f"expected {_describe(tp)}")
+            rule = _RANGES.get((sec_name, key))
+            if rule and value is not None and not rule[0](value):
+                raise ConfigError(f"{source}: [{sec_name}] {key} = {value!r} must be {rule[1]}")
+            if tp is float or typing.get_origin(tp) in (typing.Union, types.UnionType) and float in typing.get_args(tp):
+                value = float(value) if value is not None else None
+            setattr(sec, key, value)
+    return cfg
+
+
+def load(path: str | Path | None = None, overrides: dict[str, dict[str, Any]] | None = None) -> Config:
+    """Load a TOML config (or defaults) and apply `{section: {key: value}}` overrides."""
+    raw: dict[str, Any] = {}
+    source = "<defaults>"
+    if path is not None:
+        p = Path(path)
+        source = str(p)
+        if not p.is_file():
+            raise ConfigError(f"config file {p} does not exist")
+        try:
+            raw = tomllib.loads(p.read_text(encoding="utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
+            raise ConfigError(f"{p}: not valid TOML: {e}") from None
+    for sec, kv in (overrides or {}).items():
+        raw.setdefault(sec, {}).update({k: v for k, v in kv.items() if v is not None})
+    return from_dict(raw, source)
+
+
+def to_toml(cfg: Config) -> str:
+    """Render the resolved config as TOML (None values are omitted)."""
+    lines: list[str] = []
+    for sec, values in cfg.to_dict().items():
+        lines.append(f"[{sec}]")
+        for k, v in values.items():
+            if v is None:
+                continue
+            lines.append(f"{k} = {_toml_value(v)}")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def _toml_value(v: Any) -> str:
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, (int, float)):
+        return repr(v)
+    if isinstance(v, str):
+        return '"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    if isinstance(v, list):
+        return "[" + ", ".join(_toml_value(x) for x in v) + "]"
+    raise TypeError(type(v))

@@ -1,0 +1,45 @@
+"""Lazy, single place to import TensorFlow and Keras.
+
+The whole pipeline uses tf-keras (Keras 2): tensorflow-model-optimization's
+pruning and QAT do not support Keras 3. TF_USE_LEGACY_KERAS must be set before
+TensorFlow is first imported, so every ML module gets TF from here, inside
+functions, never at module top level (keeps `tinyml --help` instant).
+"""
+from __future__ import annotations
+
+import os
+from typing import Any
+
+
+def tf() -> Any:
+    os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    import tensorflow as _tf
+    return _tf
+
+
+def keras() -> Any:
+    tf()
+    import tf_keras as _keras
+    return _keras
+
+
+def tfmot() -> Any:
+    tf()
+    import tensorflow_model_optimization as _tfmot
+    return _tfmot
+
+
+def seed_everything(seed: int) -> None:
+    """Seed Python, NumPy and TF and ask TF for deterministic ops."""
+    import random
+
+    import numpy as np
+    t = tf()
+    random.seed(seed)
+    np.random.seed(seed)
+    t.random.set_seed(seed)
+    try:
+        t.config.experimental.enable_op_determinism()
+    except Exception:  # pragma: no cover - older TF
+        pass
