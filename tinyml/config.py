@@ -43,7 +43,17 @@ class DataConfig:
     # csv sensor windows
     window: int = 0                     # rows per window; 0 = one row is one sample
     label_column: str = "label"
+    stride: int = 0                     # rows between window starts; 0 = window (no overlap)
     max_samples_per_class: Optional[int] = None
+    # downloads (speech_commands, cifar10)
+    url: Optional[str] = None           # override the official URL (mirror, local file:// copy)
+    sha256: Optional[str] = None        # expected sha256 of the download (official URLs have one built in)
+    cache_dir: Optional[str] = None     # download cache root; else $TINYML_DATASETS, else ./datasets
+    # speech_commands (12-class KWS: keywords + _silence_ + _unknown_)
+    keywords: list[str] = field(default_factory=lambda: [
+        "down", "go", "left", "no", "off", "on", "right", "stop", "up", "yes"])
+    silence_fraction: float = 0.1       # silence clips per split, as a fraction of its keyword clips
+    unknown_fraction: float = 0.1       # unknown-word clips per split, likewise
 
 
 @dataclass
@@ -51,9 +61,10 @@ class TeacherConfig:
     filters: list[int] = field(default_factory=lambda: [32, 64])
     dense: int = 128
     dropout: float = 0.25
-    epochs: int = 30
+    epochs: int = 60
     batch_size: int = 64
-    learning_rate: float = 1e-3
+    learning_rate: float = 3e-3
+    patience: Optional[int] = None      # early-stop after N epochs without val gain; best weights kept either way
 
 
 @dataclass
@@ -65,6 +76,10 @@ class StudentConfig:
     epochs: int = 60
     batch_size: int = 64
     learning_rate: float = 3e-3
+    patience: Optional[int] = None
+    # Optional search grid for the budget sizing (None = built-in grid).
+    widths: Optional[list[int]] = None
+    depths: Optional[list[int]] = None
 
 
 @dataclass
@@ -80,6 +95,7 @@ class PruneConfig:
     sparsity: float = 0.3
     epochs: int = 10
     frequency: int = 20                 # steps between mask updates
+    learning_rate: float = 1e-3         # fine-tune (distillation loss continues)
 
 
 @dataclass
@@ -87,6 +103,7 @@ class QuantizeConfig:
     method: Literal["ptq", "qat"] = "ptq"
     representative_samples: int = 300
     qat_epochs: int = 5
+    qat_learning_rate: float = 1e-4
 
 
 @dataclass
@@ -94,6 +111,7 @@ class CheckConfig:
     golden_count: int = 10
     arena_margin: float = 0.10          # fraction added to the measured minimum
     min_runtime_agreement: float = 0.995  # LiteRT vs TFLM top-1 agreement
+    max_test_samples: Optional[int] = None  # check only the first N test samples (None = all)
 
 
 @dataclass
@@ -125,6 +143,17 @@ class Config:
 _RANGES: dict[tuple[str, str], tuple[typing.Callable[[Any], bool], str]] = {
     ("data", "test_split"): (lambda v: 0.0 < v < 1.0, "between 0 and 1 (exclusive)"),
     ("data", "val_split"): (lambda v: 0.0 <= v < 1.0, "in [0, 1)"),
+    ("data", "silence_fraction"): (lambda v: v >= 0.0, "0 or more"),
+    ("data", "unknown_fraction"): (lambda v: v >= 0.0, "0 or more"),
+    ("data", "window"): (lambda v: v >= 0, "0 or more"),
+    ("data", "stride"): (lambda v: v >= 0, "0 or more"),
+    ("data", "clip_seconds"): (lambda v: v > 0, "greater than 0"),
+    ("data", "frame_ms"): (lambda v: v > 0, "greater than 0"),
+    ("data", "hop_ms"): (lambda v: v > 0, "greater than 0"),
+    ("data", "n_mels"): (lambda v: v >= 1, "at least 1"),
+    ("data", "n_mfcc"): (lambda v: v >= 1, "at least 1"),
+    ("data", "max_samples_per_class"): (lambda v: v >= 1, "at least 1"),
+    ("data", "image_size"): (lambda v: len(v) == 2 and all(x >= 1 for x in v), "[height, width], both at least 1"),
     ("distill", "alpha"): (lambda v: 0.0 <= v <= 1.0, "in [0, 1]"),
     ("distill", "temperature"): (lambda v: v > 0, "greater than 0"),
     ("prune", "sparsity"): (lambda v: 0.0 <= v < 1.0, "in [0, 1)"),

@@ -1,0 +1,20 @@
+/* tm_k_add.h - int8 ADD of two same-shape tensors (TFLM arithmetic, left_shift 20). */
+#ifndef TM_K_ADD_H
+#define TM_K_ADD_H
+
+#include <stdint.h>
+
+typedef struct {
+    int32_t size;
+    int32_t in1_offset, in2_offset;   /* -zero points */
+    int32_t left_shift;               /* 20 for int8 */
+    int32_t in1_mult, in1_shift;
+    int32_t in2_mult, in2_shift;
+    int32_t out_mult, out_shift;
+    int32_t out_zp, act_min, act_max;
+} tm_add_params_t;
+
+/* Elementwise; `out` may be the same buffer as `a` or `b` (in place). */
+void tm_k_add(const tm_add_params_t *p, const int8_t *a, const int8_t *b, int8_t *out);
+
+#endif /* TM_K_ADD_H */

@@ -1,0 +1,136 @@
+/* tm_k_conv.c - int8 CONV_2D.
+ *
+ * TFLM sums filter * (input + input_offset) over the taps inside the image and
+ * skips taps in the padding. Filling padding with the input zero point makes those
+ * taps add filter * 0 after the compiler folds input_offset * sum(filter) into the
+ * bias, so every output is bias + a plain int8 dot product: bit-exact, and the
+ * dot product can use SMLAD on Cortex-M DSP. Output pixels go in pairs and output
+ * channels in pairs (2x2 blocks), so each loaded word feeds two multiplies.
+ *
+ * Memory-plan contract (ops/conv.py raster_gap): every tap of output pixels p and
+ * p+1 is read before either is written, and pixels are written in raster order.
+ */
+#include "tm_k_conv.h"
+
+#include <string.h>
+
+#include "tm_aot.h"
+
+#define TM_REQ(p, a, o) \
+    tm_aot_requant((a), (p)->mult[(o)], (p)->shift[(o)], (p)->out_zp, (p)->act_min, (p)->act_max)
+
+/* All output channels of one pixel from a contiguous K-byte input vector. */
+static void tm_conv_1px(const tm_conv_params_t *p, const int8_t *x, int32_t k, int8_t *y)
+{
+    int32_t o = 0;
+    for (; o + 2 <= p->out_c; o += 2) {
+        int32_t a0 = p->bias[o], a1 = p->bias[o + 1];
+        tm_aot_dot2_s8(x, p->filter + (size_t)o * (size_t)k,
+                       p->filter + (size_t)(o + 1) * (size_t)k, k, &a0, &a1);
+        y[o] = TM_REQ(p, a0, o);
+        y[o + 1] = TM_REQ(p, a1, o + 1);
+    }
+    for (; o < p->out_c; ++o) {
+        y[o] = TM_REQ(p, tm_aot_dot_s8(x, p->filter + (size_t)o * (size_t)k, k, p->bias[o]), o);
+    }
+}
+
+/* All output channels of two pixels (inputs x0, x1; outputs y0, y1). */
+static void tm_conv_2px(const tm_conv_params_t *p, const int8_t *x0, const int8_t *x1,
+                        int32_t k, int8_t *y0, int8_t *y1)
+{
+    int32_t o = 0;
+    for (; o + 2 <= p->out_c; o += 2) {
+        int32_t acc[4];
+        acc[0] = acc[2] = p->bias[o];
+        acc[1] = acc[3] = p->bias[o + 1];
+        tm_aot_dot2x2_s8(x0, x1, p->filter + (size_t)o * (size_t)k,
+                         p->filter + (size_t)(o + 1) * (size_t)k, k, acc);
+        y0[o] = TM_REQ(p, acc[0], o);
+        y0[o + 1] = TM_REQ(p, acc[1], o + 1);
+        y1[o] = TM_REQ(p, acc[2], o);
+        y1[o + 1] = TM_REQ(p, acc[3], o + 1);
+    }
+    for (; o < p->out_c; ++o) {
+        int32_t a0 = p->bias[o], a1 = p->bias[o];
+        tm_aot_dot2_s8(p->filter + (size_t)o * (size_t)k, x0, x1, k, &a0, &a1);
+        y0[o] = TM_REQ(p, a0, o);
+        y1[o] = TM_REQ(p, a1, o);
+    }
+}
+
+/* im2col of output pixel `pix` of one image into col (k_h*k_w*in_c bytes). */
+static void tm_conv_im2col(const tm_conv_params_t *p, const int8_t *img, int32_t pix, int8_t *col)
+{
+    const size_t row = (size_t)p->in_c;
+    const int32_t oy = pix / p->out_w, ox = pix % p->out_w;
+    const int32_t y0 = oy * p->stride_h - p->pad_h;
+    const int32_t x0 = ox * p->stride_w - p->pad_w;
+    int32_t ky, kx;
+    for (ky = 0; ky < p->k_h; ++ky) {
+        const int32_t iy = y0 + ky * p->dil_h;
+        for (kx = 0; kx < p->k_w; ++kx) {
+            const int32_t ix = x0 + kx * p->dil_w;
+            if (iy >= 0 && iy < p->in_h && ix >= 0 && ix < p->in_w) {
+                const int8_t *src = img + ((size_t)iy * (size_t)p->in_w + (size_t)ix) * row;
+                if (row >= 16u) {
+                    memcpy(col, src, row);
+                } else {
+                    size_t i;   /* few channels (first layers): a call costs more */
+                    for (i = 0; i < row; ++i) {
+                        col[i] = src[i];
+                    }
+                }
+            } else {
+                memset(col, p->in_zp, row);
+            }
+            col += row;
+        }
+    }
+}
+
+void tm_k_conv(const tm_conv_params_t *p, const int8_t *in, int8_t *out, int8_t *scratch)
+{
+    const int32_t k = p->k_h * p->k_w * p->in_c;
+    const int32_t npix = p->out_h * p->out_w;
+    int32_t b, pix;
+    for (b = 0; b < p->batches; ++b) {
+        const int8_t *img = in + (size_t)b * (size_t)p->in_h * (size_t)p->in_w * (size_t)p->in_c;
+        for (pix = 0; pix + 2 <= npix; pix += 2) {
+            tm_conv_im2col(p, img, pix, scratch);
+            tm_conv_im2col(p, img, pix + 1, scratch + k);
+            tm_conv_2px(p, scratch, scratch + k, k, out, out + p->out_c);
+            out += 2 * p->out_c;
+        }
+        if (pix < npix) {
+            tm_conv_im2col(p, img, pix, scratch);
+            tm_conv_1px(p, scratch, k, out);
+            out += p->out_c;
+        }
+    }
+}
+
+void tm_k_conv_1x1(const tm_conv_params_t *p, const int8_t *in, int8_t *out)
+{
+    const size_t row = (size_t)p->in_c;
+    const int32_t npix = p->out_h * p->out_w;
+    int32_t b, pix;
+    for (b = 0; b < p->batches; ++b) {
+        const int8_t *img = in + (size_t)b * (size_t)p->in_h * (size_t)p->in_w * row;
+        for (pix = 0; pix < npix; pix += 2) {
+            const int32_t oy = pix / p->out_w, ox = pix % p->out_w;
+            const int8_t *x0 = img + ((size_t)oy * (size_t)p->stride_h * (size_t)p->in_w +
+                                      (size_t)ox * (size_t)p->stride_w) * row;
+            if (pix + 1 < npix) {
+                const int32_t oy1 = (pix + 1) / p->out_w, ox1 = (pix + 1) % p->out_w;
+                const int8_t *x1 = img + ((size_t)oy1 * (size_t)p->stride_h * (size_t)p->in_w +
+                                          (size_t)ox1 * (size_t)p->stride_w) * row;
+                tm_conv_2px(p, x0, x1, p->in_c, out, out + p->out_c);
+                out += 2 * p->out_c;
+            } else {
+                tm_conv_1px(p, x0, p->in_c, out);
+                out += p->out_c;
+            }
+        }
+    }
+}

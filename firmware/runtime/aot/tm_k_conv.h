@@ -1,0 +1,29 @@
+/* tm_k_conv.h - int8 CONV_2D, per-channel weights (TFLM reference arithmetic). */
+#ifndef TM_K_CONV_H
+#define TM_K_CONV_H
+
+#include <stdint.h>
+
+typedef struct {
+    int32_t batches;
+    int32_t in_h, in_w, in_c;
+    int32_t out_h, out_w, out_c;
+    int32_t k_h, k_w;
+    int32_t stride_h, stride_w;
+    int32_t dil_h, dil_w;
+    int32_t pad_h, pad_w;       /* top / left padding */
+    int32_t in_zp;              /* value of padded input (adds nothing after folding) */
+    int32_t out_zp, act_min, act_max;
+    const int8_t *filter;       /* [out_c][k_h][k_w][in_c] */
+    const int32_t *bias;        /* [out_c]: bias - in_zp * sum(filter of channel) */
+    const int32_t *mult;        /* [out_c] */
+    const int32_t *shift;       /* [out_c] */
+} tm_conv_params_t;
+
+/* General conv: im2col of two output pixels into `scratch` (2*k_h*k_w*in_c bytes). */
+void tm_k_conv(const tm_conv_params_t *p, const int8_t *in, int8_t *out, int8_t *scratch);
+
+/* 1x1 kernel without padding (any stride): no scratch. */
+void tm_k_conv_1x1(const tm_conv_params_t *p, const int8_t *in, int8_t *out);
+
+#endif /* TM_K_CONV_H */

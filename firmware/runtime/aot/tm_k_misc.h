@@ -1,0 +1,104 @@
+/*
+ * tm_k_misc.h - int8 kernels of the tinyml AOT runtime for the "misc" ops:
+ * pooling, softmax, mean, pad, concatenation, logistic, quantize/dequantize.
+ *
+ * Every kernel reproduces the integer arithmetic of the TensorFlow Lite Micro
+ * reference kernels bit for bit; the code generator (tinyml/codegen/aot/ops/)
+ * computes all multipliers/shifts on the host, exactly as TFLM's Prepare
+ * functions do, and passes them as plain arguments. Tensors are NHWC, int8,
+ * contiguous. No kernel allocates memory or keeps state.
+ */
+#ifndef TM_K_MISC_H
+#define TM_K_MISC_H
+
+#include <stdint.h>
+
+#include "tm_aot.h" /* tm_aot_srdhm, tm_aot_rdpot, tm_aot_mul_by_qm */
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- gemmlowp fixed-point functions shared by softmax and logistic ------ */
+
+/* exp(a) for a <= 0 given in Q<int_bits>.<31-int_bits>; result in Q0.31. */
+int32_t tm_k_fx_exp_neg(int32_t a, int int_bits);
+/* 1 / (1 + a) for a in [0, 1) in Q0.31; result in Q0.31. */
+int32_t tm_k_fx_one_over_one_plus_x(int32_t a);
+
+/* ---- pooling (TFLM reference_integer_ops::AveragePool / MaxPool) -------- */
+
+/* Window geometry shared by both pools. pad_* is the top/left padding TFLM's
+ * ComputePaddingHeightWidth derives; act_min/act_max the fused activation
+ * clamp in output units. */
+typedef struct {
+    int32_t batches, in_h, in_w, channels;
+    int32_t out_h, out_w;
+    int32_t filter_h, filter_w, stride_h, stride_w;
+    int32_t pad_h, pad_w;
+    int32_t act_min, act_max;
+} tm_pool_params_t;
+
+/* Averages only the window elements inside the input (TFLM semantics under
+ * SAME padding), rounding half away from zero. */
+void tm_k_avg_pool_s8(const tm_pool_params_t *p, const int8_t *in, int8_t *out);
+void tm_k_max_pool_s8(const tm_pool_params_t *p, const int8_t *in, int8_t *out);
+
+/* ---- softmax (TFLM reference_ops::Softmax<int8_t,int8_t>, gemmlowp exp) -- */
+
+/* Softmax over the last axis of `outer` rows of `depth` values. Output scale
+ * is 1/256, zero point -128 (TFLM requires it). beta_multiplier/beta_shift/
+ * diff_min come from PreprocessSoftmaxScaling/CalculateInputRadius. */
+void tm_k_softmax_s8(const int8_t *in, int8_t *out, int32_t outer,
+                     int32_t depth, int32_t beta_multiplier,
+                     int32_t beta_shift, int32_t diff_min);
+
+/* ---- logistic (TFLM reference_integer_ops::Logistic, gemmlowp) ---------- */
+
+void tm_k_logistic_s8(const int8_t *in, int8_t *out, int32_t size,
+                      int32_t in_zp, int32_t range_radius,
+                      int32_t multiplier, int32_t shift);
+
+/* ---- mean over contiguous axes (TFLM QuantizedMeanOrSum) ---------------- */
+
+/* The input is viewed as [outer, reduce, inner]; the output as
+ * [outer, inner]. multiplier/shift already include the 1/reduce factor the
+ * way TFLM folds it in. */
+void tm_k_mean_s8(const int8_t *in, int8_t *out, int32_t outer,
+                  int32_t reduce, int32_t inner, int32_t in_zp,
+                  int32_t out_zp, int32_t multiplier, int32_t shift);
+
+/* ---- pad (TFLM reference_ops::Pad, rank <= 4, shapes left-padded with 1) - */
+
+void tm_k_pad_s8(const int8_t *in, int8_t *out, const int32_t in_shape[4],
+                 const int32_t pad_before[4], const int32_t pad_after[4],
+                 int8_t pad_value);
+
+/* ---- concatenation (TFLM copies int8 bytes; the converter equalises the
+ * scales beforehand with QUANTIZE ops) ------------------------------------ */
+
+/* Inputs are viewed as [outer, axis_len[i] * inner]. */
+void tm_k_concat_s8(const int8_t *const *inputs, const int32_t *axis_len,
+                    int32_t n_inputs, int8_t *out, int32_t outer,
+                    int32_t inner);
+
+/* ---- quantize / requantize / dequantize --------------------------------- */
+
+/* int8 -> int8 with a new scale/zero point (TFLM reference_ops::Requantize). */
+void tm_k_requantize_s8(const int8_t *in, int8_t *out, int32_t size,
+                        int32_t in_zp, int32_t out_zp, int32_t multiplier,
+                        int32_t shift);
+
+/* float -> int8: round(x / scale) + zp, clamped (TFLM AffineQuantize). */
+void tm_k_quantize_f32_s8(const float *in, int8_t *out, int32_t size,
+                          float scale, int32_t zp);
+
+/* int8 -> float: scale * (q - zp) (TFLM Dequantize). */
+void tm_k_dequantize_s8_f32(const int8_t *in, float *out, int32_t size,
+                            float scale, int32_t zp);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* TM_K_MISC_H */

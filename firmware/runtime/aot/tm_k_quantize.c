@@ -1,0 +1,69 @@
+/* QUANTIZE (float->int8, int8->int8) and DEQUANTIZE (int8->float). */
+#include "tm_k_misc.h"
+
+void tm_k_requantize_s8(const int8_t *in, int8_t *out, int32_t size,
+                        int32_t in_zp, int32_t out_zp, int32_t multiplier,
+                        int32_t shift)
+{
+    int32_t i;
+    for (i = 0; i < size; ++i) {
+        int32_t v = tm_aot_mul_by_qm((int32_t)in[i] - in_zp, multiplier, (int)shift)
+                    + out_zp;
+        if (v > 127) {
+            v = 127;
+        }
+        if (v < -128) {
+            v = -128;
+        }
+        out[i] = (int8_t)v;
+    }
+}
+
+void tm_k_quantize_f32_s8(const float *in, int8_t *out, int32_t size,
+                          float scale, int32_t zp)
+{
+    int32_t i;
+    for (i = 0; i < size; ++i) {
+        /* Single-precision divide like TFLM, then round half away from zero
+         * (std::round). Clamp before converting so huge values stay defined;
+         * NaN compares false everywhere and ends up as the zero point. */
+        const float q = in[i] / scale;
+        int32_t v;
+        if (q >= 256.0f) {
+            v = 127;
+        } else if (q <= -256.0f) {
+            v = -128;
+        } else if (q != q) {
+            v = zp;
+        } else {
+            /* std::round: truncate, then step away from zero at >= .5; the
+             * fraction q - trunc(q) is exact in float for |q| < 256. */
+            int32_t t = (int32_t)q;
+            const float frac = q - (float)t;
+            if (frac >= 0.5f) {
+                ++t;
+            } else if (frac <= -0.5f) {
+                --t;
+            }
+            v = t + zp;
+            if (v > 127) {
+                v = 127;
+            }
+            if (v < -128) {
+                v = -128;
+            }
+        }
+        out[i] = (int8_t)v;
+    }
+}
+
+void tm_k_dequantize_s8_f32(const int8_t *in, float *out, int32_t size,
+                            float scale, int32_t zp)
+{
+    int32_t i;
+    for (i = 0; i < size; ++i) {
+        /* TFLM computes in double and narrows; the double product of a float
+         * and a small integer is exact, so one float multiply rounds alike. */
+        out[i] = scale * (float)((int32_t)in[i] - zp);
+    }
+}

@@ -1,0 +1,161 @@
+"""AOT framework: determinism, memory plan validity, refusals, profiling, cross-compile."""
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from aot_harness import assert_bit_exact, to_int8_tflite
+from tinyml.codegen.aot import RUNTIME_DIR, compile_tflite
+from tinyml.errors import ModelError, UnsupportedOpError
+
+pytest.importorskip("tflite_micro")
+
+
+@pytest.fixture(scope="module")
+def small_cnn() -> bytes:
+    from tinyml.tfcompat import keras, seed_everything
+    seed_everything(1)
+    k = keras()
+    L = k.layers
+    inp = k.Input((10, 8, 2))
+    x = L.Conv2D(8, 3, padding="same", activation="relu")(inp)
+    y = L.DepthwiseConv2D(3, padding="same")(x)
+    x = L.Add()([x, y])
+    x = L.Conv2D(4, 3, strides=2, padding="valid", activation="relu6")(x)
+    out = L.Dense(5)(L.Flatten()(x))
+    return to_int8_tflite(k.Model(inp, out))
+
+
+def test_deterministic_output(small_cnn):
+    a = compile_tflite(small_cnn, "m").files
+    b = compile_tflite(small_cnn, "m").files
+    assert a == b and sorted(a) == ["tm_aot_model.c", "tm_aot_model.h"]
+    assert compile_tflite(small_cnn, "other").files != a      # the name is in the metadata
+
+
+def test_metadata_and_plan(small_cnn):
+    res = compile_tflite(small_cnn, "m")
+    h = res.files["tm_aot_model.h"]
+    assert f"#define TM_MODEL_ARENA_BYTES {res.peak_ram_bytes}u" in h
+    assert "#define TM_MODEL_INPUT_DIMS { 1, 10, 8, 2 }" in h
+    assert f"#define TM_MODEL_OP_COUNT {res.op_count}u" in h
+    assert res.macs == 10 * 8 * 8 * 9 * 2 + 10 * 8 * 8 * 9 + 4 * 3 * 4 * 9 * 8 + 48 * 5
+    assert res.peak_ram_bytes % 16 == 0
+    # Only the kernels the model uses are referenced.
+    c = res.files["tm_aot_model.c"]
+    assert '#include "tm_k_add.h"' in c and "tm_k_pool" not in c
+    _check_plan(res)
+
+
+def _check_plan(res):
+    """No two buffers that are live at the same op overlap, except an output over its
+    dying input when the op declared a large enough gap; all inside the arena."""
+    g, plan = res.graph, res.plan
+    bufs = plan.buffers
+    for b in bufs:
+        assert 0 <= b.offset and b.offset + b.size <= plan.arena_bytes and b.offset % 16 == 0
+    gi = g.inputs[0]
+    assert plan.tensor_offsets[gi.index] + gi.nbytes <= plan.arena_bytes   # input is planned
+    for i, a in enumerate(bufs):
+        for b in bufs[i + 1:]:
+            if a.first > b.last or b.first > a.last or not (a.size and b.size):
+                continue
+            if a.offset + a.size <= b.offset or b.offset + b.size <= a.offset:
+                continue
+            # Overlapping: must be input (dies at op k) and output (born at op k).
+            inp, out = (a, b) if a.last == b.first else (b, a)
+            assert inp.last == out.first, f"{a.key} and {b.key} overlap while both live"
+            gap = plan.overlaps.get((out.key, inp.key))
+            assert gap is not None, f"{out.key} overlaps {inp.key} without a declared overlap"
+            assert inp.offset - out.offset >= gap, f"{out.key} is too close above {inp.key}"
+
+
+def test_plans_valid_and_exact_with_profiling(small_cnn):
+    res = assert_bit_exact(small_cnn, n_inputs=5, extra_flags=("-DTM_ENABLE_PROFILE",))
+    _check_plan(res)
+    assert res.plan.overlaps, "expected the planner to overlap some output with its input"
+
+
+def test_partial_overlap_on_a_conv_chain():
+    """A chain of same-size 3x3 convs needs about one activation plus two rows each,
+    not two activations, and stays bit-exact."""
+    from tinyml.tfcompat import keras, seed_everything
+    seed_everything(5)
+    k = keras()
+    L = k.layers
+    x = inp = k.Input((16, 16, 8))
+    for _ in range(3):
+        x = L.Conv2D(8, 3, padding="same", activation="relu")(x)
+        x = L.DepthwiseConv2D(3, padding="same")(x)
+    out = L.Dense(2)(L.Flatten()(x))
+    res = assert_bit_exact(to_int8_tflite(k.Model(inp, out)), n_inputs=4)
+    _check_plan(res)
+    act = 16 * 16 * 8
+    assert res.peak_ram_bytes < 1.6 * act, res.peak_ram_bytes
+
+
+def test_unsupported_op_names_op_and_layer():
+    from tinyml.tfcompat import keras
+    k = keras()
+    inp = k.Input((6,))
+    x = k.layers.Dense(4, name="hidden")(inp)
+    x = k.layers.Activation("tanh", name="squash")(x)
+    out = k.layers.Dense(2)(x)
+    tfl = to_int8_tflite(k.Model(inp, out))
+    with pytest.raises(UnsupportedOpError) as ei:
+        compile_tflite(tfl)
+    e = ei.value
+    assert e.op == "TANH" and e.layer == "squash" and "squash" in str(e)
+    assert "--runtime tflm" in e.hint
+
+
+def test_float_model_refused():
+    from tinyml.tfcompat import keras, tf
+    k = keras()
+    inp = k.Input((6,))
+    m = k.Model(inp, k.layers.Dense(3)(inp))
+    tfl = tf().lite.TFLiteConverter.from_keras_model(m).convert()
+    with pytest.raises(UnsupportedOpError, match="int8"):
+        compile_tflite(bytes(tfl))
+
+
+def test_garbage_refused():
+    with pytest.raises(ModelError, match="not a readable .tflite"):
+        compile_tflite(b"\x00" * 64 + b"garbage")
+
+
+@pytest.mark.skipif(shutil.which("arm-none-eabi-gcc") is None, reason="needs arm-none-eabi-gcc")
+def test_cross_compile_cortex_m4_dsp(small_cnn, tmp_path: Path):
+    res = compile_tflite(small_cnn, "m")
+    for n, t in res.files.items():
+        (tmp_path / n).write_text(t)
+    flags = ["-mcpu=cortex-m4", "-mthumb", "-mfloat-abi=hard", "-mfpu=fpv4-sp-d16",
+             "-std=c99", "-Wall", "-Wextra", "-Werror", "-O2", "-ffunction-sections",
+             f"-I{tmp_path}", f"-I{RUNTIME_DIR}", f"-I{RUNTIME_DIR.parent}"]
+    for src in [tmp_path / "tm_aot_model.c", *sorted(RUNTIME_DIR.glob("*.c"))]:
+        for extra in ([], ["-DTM_ENABLE_PROFILE"]):
+            obj = tmp_path / (src.stem + ".o")
+            subprocess.run(["arm-none-eabi-gcc", *flags, *extra, "-c", str(src), "-o", str(obj)],
+                           check=True, capture_output=True, text=True)
+    # The DSP path is the one compiled for Cortex-M4: SMLAD appears in the FC kernel.
+    subprocess.run(["arm-none-eabi-gcc", *flags, "-c", str(RUNTIME_DIR / "tm_k_fc.c"),
+                    "-o", str(tmp_path / "fc.o")], check=True)
+    dis = subprocess.run(["arm-none-eabi-objdump", "-d", str(tmp_path / "fc.o")],
+                         capture_output=True, text=True, check=True).stdout
+    assert "smlad" in dis
+    sizes = subprocess.run(["arm-none-eabi-size", str(tmp_path / "tm_aot_model.o")],
+                           capture_output=True, text=True, check=True).stdout
+    assert int(sizes.splitlines()[1].split()[0]) >= res.weights_bytes
+
+
+def test_host_build_is_portable_path():
+    src = (RUNTIME_DIR / "tm_aot.h").read_text()
+    assert '#define TM_AOT_KERNEL_PATH "portable"' in src
+    out = subprocess.run(["gcc", "-dM", "-E", "-x", "c", "-"], input="", capture_output=True,
+                         text=True).stdout
+    assert "__ARM_FEATURE_DSP" not in out
+    assert np.int8(0) == 0

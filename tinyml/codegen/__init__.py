@@ -1,0 +1,1 @@
+"""Code generation: C arrays, op resolver, model metadata and the AOT compiler."""

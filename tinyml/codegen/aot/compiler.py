@@ -1,0 +1,92 @@
+"""Glue: read -> lower each op -> plan memory -> emit C."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from ...errors import ModelError, UnsupportedOpError
+from . import emitter, ops as ops_pkg
+from .ir import Graph
+from .ops.base import TFLM_HINT, OpContext
+from .planner import Plan, plan_memory
+from .reader import read_tflite
+
+# firmware/runtime/aot in the repository (kernels the generated code calls).
+RUNTIME_DIR = Path(__file__).resolve().parents[3] / "firmware" / "runtime" / "aot"
+
+
+@dataclass
+class AotResult:
+    files: dict[str, str]          # file name -> C text (tm_aot_model.h / .c)
+    peak_ram_bytes: int            # planned arena bytes (everything at run time)
+    weights_bytes: int             # bytes of constant arrays (weights, biases, tables)
+    macs: int
+    op_count: int
+    ops: list[str]                 # builtin name per op, execution order
+    layers: list[str] = field(default_factory=list)
+    plan: Plan | None = None
+    graph: Graph | None = None
+
+
+def _check_graph(g: Graph) -> None:
+    if len(g.inputs) != 1 or len(g.outputs) != 1:
+        raise ModelError(f"the AOT runtime needs exactly one input and one output tensor "
+                         f"(model has {len(g.inputs)} and {len(g.outputs)})", hint=TFLM_HINT)
+    for t in (g.inputs[0], g.outputs[0]):
+        if t.dtype == "float32":   # float edge: QUANTIZE/DEQUANTIZE lowerings (H5) take it
+            continue
+        if t.dtype != "int8" or t.scale.size == 0:
+            raise UnsupportedOpError(
+                "INPUT" if t is g.inputs[0] else "OUTPUT",
+                f"model {'input' if t is g.inputs[0] else 'output'} tensor '{t.name}' is "
+                f"{t.dtype}; the AOT runtime needs full-int8 models (int8 input and output)",
+                hint="convert with inference_input_type/inference_output_type = tf.int8, "
+                     "or use --runtime tflm", tensor=t.name, layer=t.layer)
+
+
+# Ops whose input 1 only carries a target shape; the output shape is static in the
+# file, so the int32 ops computing it (Keras: SHAPE/STRIDED_SLICE/PACK) are dead code.
+_SHAPE_ARG_OPS = {"RESHAPE"}
+
+
+def prune_dead_ops(g: Graph) -> Graph:
+    """Drop ops none of whose outputs reach the graph output (except as a shape)."""
+    needed = {t.index for t in g.outputs}
+    keep = []
+    for op in reversed(g.ops):
+        if not any(t.index in needed for t in op.outputs):
+            continue
+        keep.append(op)
+        for i, t in enumerate(op.inputs):
+            if t is not None and not (op.builtin in _SHAPE_ARG_OPS and i == 1):
+                needed.add(t.index)
+    keep.reverse()
+    return replace(g, ops=keep)
+
+
+def compile_graph(g: Graph, name: str = "model") -> AotResult:
+    registry = ops_pkg.load_all()
+    _check_graph(g)
+    g = prune_dead_ops(g)
+    ctxs: list[OpContext] = []
+    for op in g.ops:
+        ctx = OpContext(op)
+        fn = registry.get(op.builtin)
+        if fn is None:
+            ctx.unsupported(f"op {op.builtin} is not implemented by the AOT runtime "
+                            f"(supported: {', '.join(sorted(registry))})")
+        fn(op, ctx)
+        ctxs.append(ctx)
+    plan = plan_memory(g, {c.op.index: c.aliases for c in ctxs},
+                       {c.op.index: c.scratch_bytes for c in ctxs},
+                       {c.op.index: c.overlaps for c in ctxs})
+    macs = sum(c.macs for c in ctxs)
+    weights = sum(int(a.nbytes) for c in ctxs for _, _, a in c.arrays)
+    files = emitter.emit(g, ctxs, plan, name, macs, weights)
+    return AotResult(files, plan.arena_bytes, weights, macs, len(g.ops),
+                     [op.builtin for op in g.ops], [op.layer for op in g.ops], plan, g)
+
+
+def compile_tflite(model_bytes: bytes, name: str = "model") -> AotResult:
+    """Compile an int8 .tflite into C. Raises ModelError / UnsupportedOpError."""
+    return compile_graph(read_tflite(model_bytes), name)

@@ -1,0 +1,35 @@
+"""Helpers shared by the MAC-heavy lowerings (conv, depthwise, FC)."""
+from __future__ import annotations
+
+import numpy as np
+
+from .base import OpContext
+
+
+def bias_values(ctx: OpContext, bias, channels: int) -> np.ndarray:
+    """Bias as int64 array of `channels` (zeros if the op has no bias)."""
+    if bias is None:
+        return np.zeros(channels, np.int64)
+    if bias.dtype != "int32" or bias.data is None:
+        ctx.unsupported(f"bias must be a constant int32 tensor, got {bias.dtype}", bias)
+    b = bias.data.astype(np.int64).reshape(-1)
+    if b.size != channels:
+        ctx.unsupported(f"bias has {b.size} values for {channels} channels", bias)
+    return b
+
+
+def fold_bias(ctx: OpContext, bias: np.ndarray, weights_2d: np.ndarray, input_zp: int) -> np.ndarray:
+    """bias + (-input_zp) * sum of each weight row, as int32 (exact; refuses overflow)."""
+    folded = bias + (-int(input_zp)) * weights_2d.astype(np.int64).sum(axis=1)
+    if folded.min(initial=0) < -(1 << 31) or folded.max(initial=0) >= (1 << 31):
+        ctx.unsupported("folded bias overflows int32")
+    return folded.astype(np.int32)
+
+
+def check_symmetric_filter(ctx: OpContext, w) -> None:
+    if w.data is None:
+        ctx.unsupported("weights must be constant", w)
+    if w.dtype != "int8":
+        ctx.unsupported(f"weights are {w.dtype}, only int8 is supported", w)
+    if w.zero_point.size and np.any(w.zero_point != 0):
+        ctx.unsupported("weights must be symmetric (zero point 0)", w)

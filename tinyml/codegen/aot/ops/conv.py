@@ -1,0 +1,139 @@
+"""CONV_2D and DEPTHWISE_CONV_2D, int8 with per-channel int8 weights."""
+from __future__ import annotations
+
+import numpy as np
+
+from .. import quant
+from . import register
+from .base import OpContext
+from .common import bias_values, check_symmetric_filter, fold_bias
+
+
+MAX_DW_TAPS = 100   # TM_DW_MAX_TAPS in tm_k_dwconv.h
+
+
+def out_size(padding: str, n: int, k: int, stride: int, dil: int) -> int:
+    eff = (k - 1) * dil + 1
+    return (n + stride - 1) // stride if padding == "SAME" else (n + stride - eff) // stride
+
+
+def pad_before(n: int, k: int, stride: int, dil: int, out: int) -> int:
+    """TFLM ComputePaddingWithOffset: top/left padding (the odd pixel goes bottom/right)."""
+    eff = (k - 1) * dil + 1
+    total = max((out - 1) * stride + eff - n, 0)
+    return total // 2
+
+
+def _geometry(op, ctx: OpContext, x, y, k_h: int, k_w: int) -> dict:
+    o = op.options
+    if len(x.shape) != 4 or len(y.shape) != 4:
+        ctx.unsupported(f"expects 4-D NHWC tensors, got {list(x.shape)}", x)
+    pad = o.get("padding", "SAME")
+    if pad not in ("SAME", "VALID"):
+        ctx.unsupported(f"padding {pad} is not supported", y)
+    sh, sw = int(o.get("stride_h", 1)), int(o.get("stride_w", 1))
+    dh, dw = int(o.get("dilation_h", 1)), int(o.get("dilation_w", 1))
+    if min(sh, sw, dh, dw) < 1:
+        ctx.unsupported("stride and dilation must be >= 1", y)
+    _, ih, iw, _ = x.shape
+    oh, ow = out_size(pad, ih, k_h, sh, dh), out_size(pad, iw, k_w, sw, dw)
+    if (y.shape[1], y.shape[2]) != (oh, ow) or y.shape[0] != x.shape[0]:
+        ctx.unsupported(f"output shape {list(y.shape)} does not match the computed "
+                        f"{[x.shape[0], oh, ow]}", y)
+    return dict(batches=x.shape[0], in_h=ih, in_w=iw, in_c=x.shape[3],
+                out_h=oh, out_w=ow, out_c=y.shape[3], k_h=k_h, k_w=k_w,
+                stride_h=sh, stride_w=sw, dil_h=dh, dil_w=dw,
+                pad_h=pad_before(ih, k_h, sh, dh, oh), pad_w=pad_before(iw, k_w, sw, dw, ow))
+
+
+def raster_gap(g: dict, in_elem: int = 1, out_elem: int = 1) -> int | None:
+    """Smallest gap (bytes) by which the output may start below the input and overlap
+    it: writing output row oy ends at (oy+1)*OR, and rows from oy*stride - pad on are
+    still to be read. None for batches > 1."""
+    if g["batches"] != 1:
+        return None
+    orow = g["out_w"] * g["out_c"] * out_elem
+    irow = g["in_w"] * g["in_c"] * in_elem
+    return max(max(0, (oy + 1) * orow - max(0, oy * g["stride_h"] - g["pad_h"]) * irow)
+               for oy in range(g["out_h"]))
+
+
+def _requant(ctx: OpContext, x, w, y, channels: int) -> dict:
+    if w.scale.size not in (1, channels):
+        ctx.unsupported(f"weights have {w.scale.size} scales for {channels} channels", w)
+    mults, shifts = quant.per_channel_multipliers(x.scalar_scale(), w.scale, y.scalar_scale(), channels)
+    act_min, act_max = ctx.activation_range(ctx.op.options.get("fused_activation", "NONE"), y)
+    return dict(out_zp=y.scalar_zp(), act_min=act_min, act_max=act_max,
+                mult=ctx.const_array("mult", np.asarray(mults, np.int32)),
+                shift=ctx.const_array("shift", np.asarray(shifts, np.int32)))
+
+
+@register("CONV_2D")
+def lower_conv2d(op, ctx: OpContext) -> None:
+    x, w = op.inputs[0], op.inputs[1]
+    b = op.inputs[2] if len(op.inputs) > 2 else None
+    y = op.outputs[0]
+    ctx.require_int8(x, y)
+    check_symmetric_filter(ctx, w)
+    if len(w.shape) != 4:
+        ctx.unsupported(f"filter must be 4-D, got {list(w.shape)}", w)
+    out_c, k_h, k_w, w_in_c = w.shape
+    if w_in_c != x.shape[-1]:
+        ctx.unsupported(f"grouped convolution ({x.shape[-1]} input channels, filter "
+                        f"expects {w_in_c}) is not supported", w)
+    g = _geometry(op, ctx, x, y, k_h, k_w)
+    if out_c != g["out_c"]:
+        ctx.unsupported("filter and output channel counts differ", w)
+    wd = w.data.reshape(out_c, -1)
+    bias = fold_bias(ctx, bias_values(ctx, b, out_c), wd, x.scalar_zp())
+    fields = dict(g, in_zp=x.scalar_zp(), filter=ctx.const_array("filter", wd),
+                  bias=ctx.const_array("bias", bias))
+    fields.update(_requant(ctx, x, w, y, out_c))
+    p = ctx.params("tm_conv_params_t", fields)
+    ctx.include("tm_k_conv.h")
+    if k_h == 1 and k_w == 1 and g["pad_h"] == 0 and g["pad_w"] == 0:
+        ctx.call(f"tm_k_conv_1x1(&{p}, {ctx.buf(x)}, {ctx.buf(y)});")
+    else:
+        s = ctx.scratch(2 * k_h * k_w * g["in_c"])   # im2col of two output pixels
+        ctx.call(f"tm_k_conv(&{p}, {ctx.buf(x)}, {ctx.buf(y)}, {s});")
+    gap = raster_gap(g)
+    if gap is not None:       # both conv kernels read a pixel's taps before writing it
+        ctx.overlap(0, 0, gap)
+    ctx.add_macs(g["batches"] * g["out_h"] * g["out_w"] * out_c * k_h * k_w * g["in_c"])
+
+
+@register("DEPTHWISE_CONV_2D")
+def lower_depthwise(op, ctx: OpContext) -> None:
+    x, w = op.inputs[0], op.inputs[1]
+    b = op.inputs[2] if len(op.inputs) > 2 else None
+    y = op.outputs[0]
+    ctx.require_int8(x, y)
+    check_symmetric_filter(ctx, w)
+    if len(w.shape) != 4 or w.shape[0] != 1:
+        ctx.unsupported(f"depthwise filter must be [1, kh, kw, C], got {list(w.shape)}", w)
+    _, k_h, k_w, out_c = w.shape
+    g = _geometry(op, ctx, x, y, k_h, k_w)
+    in_c = g["in_c"]
+    if out_c != g["out_c"] or out_c % in_c:
+        ctx.unsupported(f"{out_c} output channels is not a multiple of {in_c} inputs", w)
+    mult = out_c // in_c
+    if int(op.options.get("depth_multiplier", mult) or mult) != mult:
+        # TFLM derives the multiplier from the shapes too; a mismatching option is odd.
+        ctx.unsupported("depth_multiplier option does not match the shapes", w)
+    if k_h * k_w > MAX_DW_TAPS:
+        ctx.unsupported(f"depthwise kernel {k_h}x{k_w} has more than {MAX_DW_TAPS} taps", w)
+    # Fold -in_zp * sum over all taps into the bias (padding taps read in_zp: adds 0).
+    wd = w.data.reshape(k_h * k_w, out_c)
+    bias = fold_bias(ctx, bias_values(ctx, b, out_c), wd.T, x.scalar_zp())
+    fields = dict(g, depth_mult=mult, in_zp=x.scalar_zp(),
+                  filter=ctx.const_array("filter", wd.reshape(-1)),
+                  bias=ctx.const_array("bias", bias))
+    fields.update(_requant(ctx, x, w, y, out_c))
+    p = ctx.params("tm_dwconv_params_t", fields)
+    ctx.include("tm_k_dwconv.h")
+    s = ctx.scratch(in_c)                      # one row of input zero points
+    ctx.call(f"tm_k_dwconv(&{p}, {ctx.buf(x)}, {ctx.buf(y)}, {s});")
+    gap = raster_gap(g)
+    if gap is not None:       # all taps of a pixel are read before the pixel is written
+        ctx.overlap(0, 0, gap)
+    ctx.add_macs(g["batches"] * g["out_h"] * g["out_w"] * out_c * k_h * k_w)

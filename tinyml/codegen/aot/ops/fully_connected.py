@@ -1,0 +1,53 @@
+"""FULLY_CONNECTED, int8 x int8 -> int8, per-tensor or per-channel weights."""
+from __future__ import annotations
+
+import numpy as np
+
+from .. import quant
+from . import register
+from .base import OpContext
+from .common import bias_values, check_symmetric_filter, fold_bias
+
+
+@register("FULLY_CONNECTED")
+def lower_fully_connected(op, ctx: OpContext) -> None:
+    x, w = op.inputs[0], op.inputs[1]
+    b = op.inputs[2] if len(op.inputs) > 2 else None
+    y = op.outputs[0]
+    ctx.require_int8(x, y)
+    check_symmetric_filter(ctx, w)
+    if op.options.get("weights_format", 0) != 0:
+        ctx.unsupported("shuffled weights format is not supported", w)
+    if len(w.shape) != 2:
+        ctx.unsupported(f"weights must be 2-D, got {list(w.shape)}", w)
+    out_f, in_f = w.shape
+    if x.size % in_f or y.size % out_f or x.size // in_f != y.size // out_f:
+        ctx.unsupported(f"input {list(x.shape)} does not match weights {list(w.shape)}", x)
+    batches = x.size // in_f
+    act_min, act_max = ctx.activation_range(op.options.get("fused_activation", "NONE"), y)
+
+    in_s, out_s = x.scalar_scale(), y.scalar_scale()
+    if w.scale.size > 1:
+        mults, shifts = quant.per_channel_multipliers(in_s, w.scale, out_s, out_f)
+        per_channel = 1
+    else:
+        # TFLM GetQuantizedConvolutionMultipler: the scale product is float32.
+        prod = float(np.float32(in_s) * np.float32(w.scale[0]))
+        m, s = quant.quantize_multiplier(prod / float(out_s))
+        mults, shifts, per_channel = [m], [s], 0
+
+    wd = w.data.reshape(out_f, in_f)
+    bias = fold_bias(ctx, bias_values(ctx, b, out_f), wd, x.scalar_zp())
+    fields = {
+        "batches": batches, "in_features": in_f, "out_features": out_f,
+        "filter": ctx.const_array("filter", wd),
+        "bias": ctx.const_array("bias", bias),
+        "mult": ctx.const_array("mult", np.asarray(mults, np.int32)),
+        "shift": ctx.const_array("shift", np.asarray(shifts, np.int32)),
+        "per_channel": per_channel,
+        "out_zp": y.scalar_zp(), "act_min": act_min, "act_max": act_max,
+    }
+    p = ctx.params("tm_fc_params_t", fields)
+    ctx.include("tm_k_fc.h")
+    ctx.call(f"tm_k_fc(&{p}, {ctx.buf(x)}, {ctx.buf(y)});")
+    ctx.add_macs(batches * in_f * out_f)

@@ -1,0 +1,187 @@
+"""Run the int8 model on the test split with LiteRT and with the TFLM host
+runtime (the reference for the device), and compare them sample by sample.
+
+Inputs are quantized exactly as TFLite's QUANTIZE kernel (and so the device)
+does it: q = clamp(round_half_away_from_zero(float32(x) / float32(scale)) + zp,
+-128, 127), the division done in float32.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import CheckError, DataError, ModelError
+from ..tflite_file import TfliteModel, load_tflite
+
+
+def quantize_input(x: np.ndarray, scale: float, zero_point: int, dtype=np.int8) -> np.ndarray:
+    """Float -> int8 the way TFLite's AffineQuantize does (std::round, float32 divide)."""
+    v = np.asarray(x, np.float32) / np.float32(scale)        # float32, as the kernel
+    v = v.astype(np.float64)                                  # exact; avoids x.5 + 0.5 rounding slips
+    r = np.sign(v) * np.floor(np.abs(v) + 0.5)                # round half away from zero
+    info = np.iinfo(dtype)
+    return np.clip(r + int(zero_point), info.min, info.max).astype(dtype)
+
+
+def dequantize(q: np.ndarray, scale: float, zero_point: int) -> np.ndarray:
+    return (q.astype(np.float32) - np.float32(zero_point)) * np.float32(scale)
+
+
+@dataclass
+class HostCheck:
+    q_inputs: np.ndarray           # int8 [N, *per-sample input shape]
+    tflm_outputs: np.ndarray       # int8 [N, *per-sample output shape]
+    litert_outputs: np.ndarray
+    labels: np.ndarray
+    metrics: dict = field(default_factory=dict)
+    disagreements: dict = field(default_factory=dict)   # {"top1": [...], "bytes": [...]}
+
+
+def _progress(it, progress: bool, desc: str, total: int):
+    if not progress:
+        return it
+    from tqdm import tqdm
+    return tqdm(it, desc=desc, total=total, unit="sample", leave=False)
+
+
+def prepare_inputs(model: TfliteModel, x: np.ndarray) -> np.ndarray:
+    """Reshape float samples to the model's per-sample input shape and quantize them."""
+    if len(model.inputs) != 1 or len(model.outputs) != 1:
+        raise ModelError(f"{model.path}: has {len(model.inputs)} inputs and {len(model.outputs)} outputs; "
+                         "the host check handles single-input, single-output classifiers",
+                         hint="export a model with one input and one output")
+    t = model.input_tensor()
+    per_sample = t.shape[1:] if len(t.shape) > 1 else t.shape
+    if len(t.shape) < 1 or t.shape[0] != 1:
+        raise ModelError(f"{model.path}: input '{t.name}' has shape {list(t.shape)}; expected batch size 1",
+                         hint="convert with a fixed batch of 1 (the converter does this for Keras models)")
+    x = np.asarray(x, np.float32)
+    n = int(np.prod(per_sample))
+    if x.ndim < 1 or int(np.prod(x.shape[1:])) != n:
+        raise ModelError(f"{model.path}: input '{t.name}' takes {list(per_sample)} per sample but the "
+                         f"test data has {list(x.shape[1:])}",
+                         hint="the model was trained for another dataset; re-run the pipeline for this one")
+    if not t.quantized:
+        raise ModelError(f"{model.path}: input '{t.name}' has no quantization parameters")
+    return quantize_input(x.reshape((len(x),) + tuple(per_sample)), float(t.scale[0]), int(t.zero_point[0]))
+
+
+def run_tflm(model: TfliteModel, q_inputs: np.ndarray, arena_size: int, progress: bool = False) -> np.ndarray:
+    from tflite_micro.python.tflite_micro import runtime
+    it = runtime.Interpreter.from_bytes(model.data, arena_size=int(arena_size))
+    out_shape = model.output_tensor().shape
+    outs = np.empty((len(q_inputs),) + tuple(out_shape[1:]), np.int8)
+    for i in _progress(range(len(q_inputs)), progress, "TFLM host", len(q_inputs)):
+        it.set_input(q_inputs[i:i + 1], 0)
+        it.invoke()
+        outs[i] = it.get_output(0).reshape(outs.shape[1:])
+    return outs
+
+
+def _litert(model_bytes: bytes):
+    from ai_edge_litert.interpreter import Interpreter
+    interp = Interpreter(model_content=model_bytes, num_threads=1)
+    interp.allocate_tensors()
+    return interp
+
+
+def run_litert(model: TfliteModel, q_inputs: np.ndarray, progress: bool = False) -> np.ndarray:
+    interp = _litert(model.data)
+    i_idx = interp.get_input_details()[0]["index"]
+    o_idx = interp.get_output_details()[0]["index"]
+    outs = np.empty((len(q_inputs),) + tuple(model.output_tensor().shape[1:]), np.int8)
+    for i in _progress(range(len(q_inputs)), progress, "LiteRT", len(q_inputs)):
+        interp.set_tensor(i_idx, q_inputs[i:i + 1])
+        interp.invoke()
+        outs[i] = interp.get_tensor(o_idx).reshape(outs.shape[1:])
+    return outs
+
+
+def top1(outputs: np.ndarray) -> np.ndarray:
+    """Class index per sample (argmax of the raw output; dequantizing keeps the order)."""
+    return np.argmax(outputs.reshape(len(outputs), -1), axis=1)
+
+
+def float_top1(path: str | Path, x: np.ndarray, progress: bool = False) -> np.ndarray:
+    """Top-1 of a float reference model: a .tflite (run with LiteRT) or a Keras file."""
+    path = Path(path)
+    if path.suffix.lower() in (".keras", ".h5", ".hdf5"):
+        if not path.is_file():
+            raise ModelError(f"{path}: float Keras model does not exist")
+        from ..tfcompat import keras
+        try:
+            km = keras().models.load_model(path, compile=False)
+        except Exception as e:
+            raise ModelError(f"{path}: cannot load the float Keras model ({type(e).__name__}: {e})") from None
+        x = np.asarray(x, np.float32).reshape((len(x),) + tuple(km.input_shape[1:]))
+        return np.argmax(km.predict(x, verbose=0, batch_size=256).reshape(len(x), -1), axis=1)
+    fm = load_tflite(path)
+    interp = _litert(fm.data)
+    idet, odet = interp.get_input_details()[0], interp.get_output_details()[0]
+    shape = tuple(idet["shape"][1:])
+    x = np.asarray(x, np.float32)
+    if int(np.prod(x.shape[1:])) != int(np.prod(shape)):
+        raise ModelError(f"{path}: float model takes {list(shape)} per sample but the test data has "
+                         f"{list(x.shape[1:])}")
+    x = x.reshape((len(x),) + shape)
+    preds = np.empty(len(x), np.int64)
+    for i in _progress(range(len(x)), progress, "float", len(x)):
+        xi = x[i:i + 1]
+        if np.dtype(idet["dtype"]) != np.float32:
+            s, z = idet["quantization"]
+            xi = quantize_input(xi, s, z, idet["dtype"])
+        interp.set_tensor(idet["index"], xi)
+        interp.invoke()
+        preds[i] = int(np.argmax(interp.get_tensor(odet["index"]).ravel()))
+    return preds
+
+
+def host_check(model: TfliteModel, x_test: np.ndarray, y_test: np.ndarray, arena_size: int,
+               float_model_path: str | Path | None = None, progress: bool = False) -> HostCheck:
+    """Accuracies (float, int8 TFLM, int8 LiteRT) and LiteRT-vs-TFLM agreement."""
+    y = np.asarray(y_test).astype(np.int64).ravel()
+    if len(x_test) == 0:
+        raise DataError("the test split is empty; the host check needs test samples",
+                        hint="lower [data] test_split's complement or add data")
+    if len(x_test) != len(y):
+        raise DataError(f"test split has {len(x_test)} samples but {len(y)} labels")
+    q = prepare_inputs(model, x_test)
+    n_out = int(np.prod(model.output_tensor().shape[1:]))
+    if y.max() >= n_out:
+        raise ModelError(f"{model.path}: output '{model.output_tensor().name}' has {n_out} classes but the "
+                         f"test labels go up to {int(y.max())}",
+                         hint="the model was trained for another dataset; re-run the pipeline for this one")
+    try:
+        t_out = run_tflm(model, q, arena_size, progress)
+    except (RuntimeError, ValueError) as e:
+        raise CheckError(f"{model.path}: the TFLM host runtime failed on the test split with a "
+                         f"{arena_size}-byte arena ({e})",
+                         hint="the model passed the single-run check; report this with the model file") from None
+    try:
+        l_out = run_litert(model, q, progress)
+    except (RuntimeError, ValueError) as e:
+        raise ModelError(f"{model.path}: LiteRT cannot run the model ({e})",
+                         hint="re-convert the model with the TFLite converter of tensorflow "
+                              "(supported_ops=[TFLITE_BUILTINS_INT8])") from None
+    t1, l1 = top1(t_out), top1(l_out)
+    diff = np.abs(t_out.astype(np.int32) - l_out.astype(np.int32)).reshape(len(q), -1)
+    byte_mismatch = np.flatnonzero(diff.max(axis=1) > 0)
+    top1_mismatch = np.flatnonzero(t1 != l1)
+    n = len(q)
+    metrics = {
+        "test_samples": n,
+        "accuracy_int8_tflm": float(np.mean(t1 == y)),
+        "accuracy_int8_litert": float(np.mean(l1 == y)),
+        "accuracy_float": None,
+        "runtime_top1_agreement": float(1.0 - len(top1_mismatch) / n),
+        "runtime_exact_agreement": float(1.0 - len(byte_mismatch) / n),
+        "runtime_max_abs_diff_lsb": int(diff.max()) if diff.size else 0,
+        "runtime_top1_mismatches": int(len(top1_mismatch)),
+        "runtime_exact_mismatches": int(len(byte_mismatch)),
+    }
+    if float_model_path is not None:
+        metrics["accuracy_float"] = float(np.mean(float_top1(float_model_path, x_test, progress) == y))
+    return HostCheck(q, t_out, l_out, y, metrics,
+                     {"top1": top1_mismatch.tolist(), "bytes": byte_mismatch.tolist()})

@@ -1,0 +1,324 @@
+"""`tinyml export`: generate the model's C sources into the firmware project.
+
+Reads model_int8.tflite, check.json and golden.npz from a run folder, runs the
+AOT compiler and/or the TFLM generators, checks that the model fits the
+target's flash and RAM BEFORE writing anything, then replaces
+firmware/generated/ as one set (staging folder, then rename), so a previous
+model's files never mix with the new ones.
+
+Sizes are in bytes. Flash and RAM needs are estimates built from measured
+model sizes (weights, planned arena, TFLM arena) plus labelled estimates of
+code size; they are meant to refuse clearly hopeless exports early, not to
+replace the linker's verdict.
+"""
+from __future__ import annotations
+
+import configparser
+import json
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+from . import __version__
+from .errors import BudgetError, ConfigError, ModelError, UnsupportedOpError
+from .targets.base import MemoryBudget, Target
+
+GENERATED = Path("firmware") / "generated"
+EXPORT_JSON = "export.json"
+RUN_FILES = ("model_int8.tflite", "check.json", "golden.npz")
+RUNTIMES = ("aot", "tflm")
+GITIGNORE = "# Written by `tinyml export`; regenerate instead of editing.\n*\n!.gitignore\n"
+
+# Code-size ESTIMATES (bytes) of the kernels each op kind pulls in, per runtime.
+# tflm: reference/optimized TFLM kernels incl. their Prepare/Eval and parsing code.
+# aot: our C99 kernels (firmware/runtime/aot), usually a fraction of that.
+_CODE_ESTIMATE = {
+    "tflm": {"CONV_2D": 12288, "DEPTHWISE_CONV_2D": 12288, "FULLY_CONNECTED": 6144,
+             "SOFTMAX": 4096, "TRANSPOSE_CONV": 12288, "_other": 3072},
+    "aot": {"CONV_2D": 3072, "DEPTHWISE_CONV_2D": 3072, "FULLY_CONNECTED": 2048,
+            "SOFTMAX": 1536, "_other": 1024},
+}
+
+
+def code_estimate(runtime: str, op_kinds: list[str] | tuple[str, ...]) -> int:
+    table = _CODE_ESTIMATE[runtime]
+    return sum(table.get(op, table["_other"]) for op in dict.fromkeys(op_kinds))
+
+
+@dataclass
+class Need:
+    """What the exported firmware needs of one memory, item by item."""
+    items: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def total(self) -> int:
+        return sum(self.items.values())
+
+
+@dataclass
+class ExportResult:
+    target: str
+    runtime: str
+    pio_env: str
+    project_dir: Path
+    generated_dir: Path
+    files: dict[str, int]            # generated file name -> bytes
+    model_sha256: str
+    budget: MemoryBudget
+    flash: Need
+    ram: Need
+
+    @property
+    def paths(self) -> list[Path]:
+        return [self.generated_dir / f for f in sorted(self.files)]
+
+    def summary(self) -> str:
+        b = self.budget
+        lines = [f"exported {len(self.files)} files to {self.generated_dir} "
+                 f"(target {self.target}, runtime {self.runtime}, env {self.pio_env})",
+                 f"  flash: needs {self.flash.total:,} B of {b.flash_bytes:,} B "
+                 f"({100 * self.flash.total / b.flash_bytes:.1f}%)",
+                 f"  RAM:   needs {self.ram.total:,} B of {b.ram_bytes:,} B "
+                 f"({100 * self.ram.total / b.ram_bytes:.1f}%)",
+                 f"  next: pio run -e {self.pio_env}   (or `tinyml build -t {self.target}`)"]
+        return "\n".join(lines)
+
+
+def _say(progress: Callable[[str], Any] | None, msg: str) -> None:
+    if progress is not None:
+        progress(msg)
+
+
+def _read_run(run_dir: Path) -> tuple[bytes, dict, Any]:
+    from . import golden as golden_mod
+    missing = [f for f in RUN_FILES if not (run_dir / f).is_file()]
+    if missing:
+        what = ", ".join(str(run_dir / f) for f in missing)
+        hint = ("run the pipeline first (`tinyml pipeline`)" if "model_int8.tflite" in missing
+                else "run `tinyml check` first (it writes check.json and golden.npz)")
+        raise ModelError(f"cannot export: {what} does not exist", hint=hint)
+    tflite = (run_dir / "model_int8.tflite").read_bytes()
+    try:
+        check = json.loads((run_dir / "check.json").read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise ModelError(f"{run_dir / 'check.json'}: not valid JSON ({e})",
+                         hint="run `tinyml check` again") from None
+    g = golden_mod.load(run_dir / "golden.npz")
+    return tflite, check, g
+
+
+def _arena_from_check(check: dict, path: Path) -> tuple[int, int]:
+    arena = check.get("arena") or {}
+    try:
+        lo, rec = int(arena["min_bytes"]), int(arena["recommended_bytes"])
+    except (KeyError, TypeError, ValueError):
+        raise ModelError(f"{path}: has no arena.min_bytes / arena.recommended_bytes",
+                         hint="run `tinyml check` again with this version of tinyml") from None
+    if lo <= 0 or rec < lo:
+        raise ModelError(f"{path}: arena sizes make no sense (min {lo}, recommended {rec})",
+                         hint="run `tinyml check` again")
+    return lo, rec
+
+
+def _labels(check: dict, run_dir: Path) -> list[str]:
+    for src in (check.get("labels"), (check.get("model") or {}).get("labels"),
+                (check.get("dataset_info") or {}).get("labels")):
+        if isinstance(src, list):
+            return [str(x) for x in src]
+    p = run_dir / "labels.txt"
+    if p.is_file():
+        return [ln.strip() for ln in p.read_text(encoding="utf-8").splitlines() if ln.strip()]
+    return []
+
+
+def _check_sha(check: dict, g: Any, sha: str, run_dir: Path) -> None:
+    csha = check.get("model_sha256") or (check.get("model") or {}).get("sha256")
+    if csha and csha != sha:
+        raise ModelError(f"{run_dir / 'check.json'} was made for another model_int8.tflite "
+                         f"(sha256 {csha[:12]}…, file is {sha[:12]}…)", hint="run `tinyml check` again")
+    if g.model_sha256 and g.model_sha256 != sha:
+        raise ModelError(f"{run_dir / 'golden.npz'} was made for another model_int8.tflite "
+                         f"(sha256 {g.model_sha256[:12]}…, file is {sha[:12]}…)",
+                         hint="run `tinyml check` again")
+
+
+def target_budget(target: Target, runtime: str) -> MemoryBudget:
+    fn = getattr(target, "budget_for", None)
+    return fn(runtime) if callable(fn) else target.budget
+
+
+def pio_env_for(target: Target, runtime: str) -> str:
+    """`<target>` builds the AOT runtime, `<target>_tflm` the TFLM one (see platformio.ini)."""
+    fn = getattr(target, "env_for", None)
+    if callable(fn):
+        return fn(runtime)
+    from .targets.boards import env_for
+    return env_for(target.name, runtime)
+
+
+def _check_env(project_dir: Path, env: str, runtime: str, target: str) -> None:
+    """The project's platformio.ini must exist and define the env we will tell the user to build."""
+    ini = project_dir / "platformio.ini"
+    if not ini.is_file():
+        raise ConfigError(f"{ini} does not exist: {project_dir} is not the tinyml firmware project",
+                          hint="pass --project pointing at the folder with platformio.ini")
+    cp = configparser.ConfigParser(interpolation=None, strict=False)
+    try:
+        cp.read(ini, encoding="utf-8")
+    except configparser.Error as e:
+        raise ConfigError(f"{ini}: cannot be parsed ({e})") from None
+    envs = sorted(s[4:] for s in cp.sections() if s.startswith("env:"))
+    if envs and env not in envs:
+        raise ConfigError(f"{ini} has no [env:{env}], which target {target} with runtime {runtime} "
+                          f"builds with; it has: {', '.join(envs)}",
+                          hint=f"export with the other runtime, or add [env:{env}] to platformio.ini")
+
+
+def _over(need: Need, have: int, what: str, target: str) -> str | None:
+    if need.total <= have:
+        return None
+    parts = ", ".join(f"{k} {v:,} B" for k, v in need.items.items())
+    return (f"needs {need.total:,} B of {what}, {target} has {have:,} B usable; "
+            f"over by {need.total - have:,} B ({parts})")
+
+
+def export(run_dir: str | Path, target_name: str, project_dir: str | Path, runtime: str | None = None,
+           progress: Callable[[str], Any] | None = None, target: Target | None = None) -> ExportResult:
+    """Generate firmware/generated/ for `target_name` from the run folder `run_dir`.
+
+    runtime: "aot" (our compiler) or "tflm" (TensorFlow Lite Micro); default: the
+    target's. `target` overrides the registry lookup (tests, custom boards).
+    Raises ModelError (missing/stale run files), UnsupportedOpError, BudgetError
+    (does not fit: nothing is written), ConfigError (unknown target/env).
+    """
+    from .codegen import carray, golden_c, metadata, resolver
+
+    run_dir, project_dir = Path(run_dir), Path(project_dir)
+    if target is None:
+        from .targets import get_target
+        target = get_target(target_name)
+    runtime = runtime or target.default_runtime
+    if runtime not in RUNTIMES:
+        raise ConfigError(f"unknown runtime '{runtime}'", hint="use 'aot' or 'tflm'")
+    env = pio_env_for(target, runtime)
+    _check_env(project_dir, env, runtime, target.name)
+
+    _say(progress, f"reading {run_dir}")
+    tflite, check, g = _read_run(run_dir)
+    info = metadata.read_model_info(tflite, source=str(run_dir / "model_int8.tflite"))
+    _check_sha(check, g, info.sha256, run_dir)
+    arena_min, arena_rec = _arena_from_check(check, run_dir / "check.json")
+    labels = _labels(check, run_dir)
+    name = run_dir.name
+
+    files: dict[str, str] = {}
+    aot = None
+    if runtime == "aot":
+        _say(progress, "compiling the model to C (AOT)")
+        from .codegen.aot import compile_tflite
+        aot = compile_tflite(tflite, name)
+        files.update(aot.files)
+    # The TFLM sources are emitted whenever TFLM can run the model (a TFLM build of the
+    # same export then works too); tm_model_data.c compiles to nothing outside TFLM builds.
+    has_tflm = True
+    try:
+        files["tm_tflm_resolver.h"] = resolver.resolver_header(info.op_kinds, info.sha256)
+    except UnsupportedOpError:
+        if runtime == "tflm":
+            raise
+        has_tflm = False
+    if has_tflm:
+        files.update(carray.model_data_files(tflite, info.sha256))
+    files.update(metadata.meta_files(
+        info, model_name=name, run_name=name, runtime=runtime, arena_min=arena_min, arena_bytes=arena_rec,
+        labels=labels, macs=aot.macs if aot else None, op_count=aot.op_count if aot else None,
+        has_aot=aot is not None, has_tflm=has_tflm))
+    files.update(golden_c.golden_files(g, info.input.size, info.output.size,
+                                       source=str(run_dir / "golden.npz")))
+
+    # ---- budget, before anything is written ------------------------------
+    budget = target_budget(target, runtime)
+    golden_bytes = len(g) * (info.input.size + info.output.size + 2)
+    harness_io = info.input.size + info.output.size
+    flash, ram = Need(), Need()
+    flash.items["firmware (harness+port+runtime core, estimate)"] = budget.firmware_flash
+    if runtime == "aot":
+        flash.items["weights"] = int(aot.weights_bytes)
+        flash.items["kernel code (estimate)"] = code_estimate("aot", aot.ops)
+        ram.items["planned arena"] = int(aot.peak_ram_bytes)
+    else:
+        flash.items["model .tflite"] = info.size_bytes
+        flash.items["TFLM kernels (estimate)"] = code_estimate("tflm", info.op_kinds)
+        ram.items["TFLM arena"] = arena_rec
+    flash.items["golden vectors"] = golden_bytes
+    ram.items["firmware (harness+port+runtime, estimate)"] = budget.firmware_ram
+    ram.items["harness I/O buffers"] = harness_io
+    problems = [p for p in (_over(flash, budget.flash_bytes, "flash", target.name),
+                            _over(ram, budget.ram_bytes, "RAM", target.name)) if p]
+    if problems:
+        raise BudgetError(f"model '{name}' does not fit {target.name} with runtime {runtime}: "
+                          + "; ".join(problems),
+                          hint="train a smaller student (lower [student] max_bytes / max_macs), "
+                               "prune harder, try the other runtime, or pick a bigger board")
+
+    # ---- write firmware/generated as one set --------------------------------
+    record = {
+        "format_version": 1, "tinyml_version": __version__,
+        "run": name, "target": target.name, "runtime": runtime, "pio_env": env,
+        "model_sha256": info.sha256, "model_bytes": info.size_bytes,
+        "ops": list(info.ops), "macs": int(aot.macs if aot else info.macs),
+        "input": {"shape": list(info.input.shape), "scale": info.input.scale,
+                  "zero_point": info.input.zero_point},
+        "output": {"shape": list(info.output.shape), "scale": info.output.scale,
+                   "zero_point": info.output.zero_point},
+        "tflm_arena": {"min_bytes": arena_min, "recommended_bytes": arena_rec},
+        "aot": ({"peak_ram_bytes": int(aot.peak_ram_bytes), "weights_bytes": int(aot.weights_bytes)}
+                if aot else None),
+        "budget": {"flash_bytes": budget.flash_bytes, "ram_bytes": budget.ram_bytes,
+                   "firmware_flash_estimate": budget.firmware_flash,
+                   "firmware_ram_estimate": budget.firmware_ram},
+        "flash_need": flash.items, "flash_need_total": flash.total,
+        "ram_need": ram.items, "ram_need_total": ram.total,
+        "golden_count": len(g), "labels": labels,
+        "files": {k: len(v.encode("utf-8")) for k, v in sorted(files.items())},
+    }
+    files[EXPORT_JSON] = json.dumps(record, indent=2, sort_keys=True) + "\n"
+    files[".gitignore"] = GITIGNORE
+    gen = project_dir / GENERATED
+    _say(progress, f"writing {len(files)} files to {gen}")
+    _replace_dir(gen, files)
+    sizes = {k: len(v.encode("utf-8")) for k, v in sorted(files.items()) if k != ".gitignore"}
+    return ExportResult(target=target.name, runtime=runtime, pio_env=env, project_dir=project_dir,
+                        generated_dir=gen, files=sizes, model_sha256=info.sha256, budget=budget,
+                        flash=flash, ram=ram)
+
+
+def _replace_dir(dest: Path, files: dict[str, str]) -> None:
+    """Make `dest` hold exactly `files`: write a sibling staging folder, then swap it in."""
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    stage = Path(tempfile.mkdtemp(prefix=f".{dest.name}-new-", dir=dest.parent))
+    old: Path | None = None
+    try:
+        for fname, text in sorted(files.items()):
+            with open(stage / fname, "w", encoding="utf-8", newline="\n") as f:
+                f.write(text)
+        os.chmod(stage, 0o755)
+        if dest.exists():
+            old = Path(tempfile.mkdtemp(prefix=f".{dest.name}-old-", dir=dest.parent))
+            os.rmdir(old)
+            os.replace(dest, old)
+        try:
+            os.replace(stage, dest)
+        except OSError:
+            if old is not None:          # put the previous set back
+                os.replace(old, dest)
+                old = None
+            raise
+    finally:
+        if stage.exists():
+            shutil.rmtree(stage, ignore_errors=True)
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)

@@ -1,0 +1,342 @@
+"""The ML pipeline: teacher -> alone -> distill -> prune -> quantize -> check -> report.
+
+Each stage runs through `RunDir.stage`: it is skipped when its config sections,
+seed and input files are unchanged, and it writes into a staging folder that
+is moved into `runs/<name>/` only when the stage succeeds.
+
+TensorFlow is imported lazily by the stage functions, never at import time.
+"""
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+import time
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any, Callable
+
+from . import atomic
+from .config import Config, to_toml
+from .errors import ConfigError, TinymlError
+from .runs import RunDir, StageResult
+
+STAGES = ("teacher", "alone", "distill", "prune", "quantize", "check", "report")
+# Bump when a stage's code changes what it produces, so old results re-run.
+STAGE_VERSION = 1
+
+TEACHER = "teacher.keras"
+ALONE = "student_alone.keras"
+DISTILLED = "student_distilled.keras"
+PRUNED = "student_pruned.keras"
+FLOAT_TFLITE = "model_float.tflite"
+INT8_TFLITE = "model_int8.tflite"
+CHECK_JSON = "check.json"
+GOLDEN = "golden.npz"
+REPORT_FILES = ["metrics.json", "report.md", "report.html"]
+
+
+def run_dir_for(cfg: Config) -> RunDir:
+    return RunDir(Path(cfg.run.runs_dir) / cfg.run.name)
+
+
+# -- shared helpers --------------------------------------------------------
+_DATA_CACHE: dict[str, Any] = {}
+
+
+def _dataset(cfg: Config) -> Any:
+    """The dataset for this config; loaded once per process and data section."""
+    from .data import load_dataset
+    key = json.dumps([asdict(cfg.data), cfg.run.seed], sort_keys=True)
+    if key not in _DATA_CACHE:
+        _DATA_CACHE.clear()
+        _DATA_CACHE[key] = load_dataset(cfg.data, cfg.run.seed)
+    return _DATA_CACHE[key]
+
+
+def _fresh(seed: int) -> None:
+    from . import tfcompat
+    tfcompat.keras().backend.clear_session()
+    tfcompat.seed_everything(seed)
+
+
+def _load_model(path: Path) -> Any:
+    from . import tfcompat
+    try:
+        return tfcompat.keras().models.load_model(str(path), compile=False)
+    except Exception as e:
+        raise TinymlError(f"cannot load Keras model {path}: {e}",
+                          hint="re-run the stage that writes it with --force") from None
+
+
+def _save_model(model: Any, path: Path) -> None:
+    model.save(str(path))
+
+
+def _eval(model: Any, ds: Any) -> dict[str, float]:
+    from .train import fit
+    return {"accuracy": round(fit.accuracy(model, ds.x_test, ds.y_test), 6),
+            "val_accuracy": round(fit.accuracy(model, ds.x_val, ds.y_val), 6)}
+
+
+def _cost(model: Any) -> dict[str, int]:
+    from .train.models import model_stats
+    st = model_stats(model)
+    return {"params": st["params"], "macs": st["macs"], "bytes": st["int8_bytes_est"],
+            "keras_params": st["keras_params"]}
+
+
+def _student_spec(cfg: Config, ds: Any) -> tuple[Any, dict[str, int]]:
+    from .train.budget import size_student
+    return size_student(cfg.student, ds.input_shape, ds.num_classes)
+
+
+def _budget(cfg: Config) -> dict[str, Any]:
+    return {"max_params": cfg.student.max_params, "max_macs": cfg.student.max_macs,
+            "max_bytes": cfg.student.max_bytes}
+
+
+def _distiller(cfg: Config, ds: Any, teacher_path: Path) -> Any:
+    from .train.distill import Distiller
+    teacher = _load_model(teacher_path)
+    return Distiller.from_teacher(teacher, ds.x_train, ds.x_val, ds.num_classes,
+                                  cfg.distill.temperature, cfg.distill.alpha)
+
+
+# -- stages ----------------------------------------------------------------
+def _stage_teacher(cfg: Config, run: RunDir, tmp: Path, progress: bool) -> dict[str, Any]:
+    from . import tfcompat
+    from .train import fit, models
+    ds = _dataset(cfg)
+    _fresh(cfg.run.seed)
+    t0 = time.perf_counter()
+    model = models.build_teacher(ds.input_shape, ds.num_classes, cfg.teacher)
+    loss = tfcompat.keras().losses.SparseCategoricalCrossentropy(from_logits=True)
+    hist = fit.train(model, ds.x_train, ds.y_train, ds.x_val, ds.y_val, loss=loss,
+                     epochs=cfg.teacher.epochs, batch_size=cfg.teacher.batch_size,
+                     learning_rate=cfg.teacher.learning_rate, seed=cfg.run.seed,
+                     patience=cfg.teacher.patience, progress=progress, desc="teacher")
+    _save_model(model, tmp / TEACHER)
+    return {**_eval(model, ds), **_cost(model), "sparsity": 0.0, "train": hist,
+            "seconds": round(time.perf_counter() - t0, 3)}
+
+
+def _stage_alone(cfg: Config, run: RunDir, tmp: Path, progress: bool) -> dict[str, Any]:
+    from . import tfcompat
+    from .train import fit, models
+    ds = _dataset(cfg)
+    _fresh(cfg.run.seed)
+    t0 = time.perf_counter()
+    spec, _ = _student_spec(cfg, ds)
+    model = models.build_student(spec, ds.input_shape, ds.num_classes)
+    loss = tfcompat.keras().losses.SparseCategoricalCrossentropy(from_logits=True)
+    hist = fit.train(model, ds.x_train, ds.y_train, ds.x_val, ds.y_val, loss=loss,
+                     epochs=cfg.student.epochs, batch_size=cfg.student.batch_size,
+                     learning_rate=cfg.student.learning_rate, seed=cfg.run.seed,
+                     patience=cfg.student.patience, progress=progress, desc="student alone")
+    _save_model(model, tmp / ALONE)
+    return {**_eval(model, ds), **_cost(model), "sparsity": 0.0, "student": spec.as_dict(),
+            "budget": _budget(cfg), "train": hist, "seconds": round(time.perf_counter() - t0, 3)}
+
+
+def _stage_distill(cfg: Config, run: RunDir, tmp: Path, progress: bool) -> dict[str, Any]:
+    from .train import models
+    ds = _dataset(cfg)
+    _fresh(cfg.run.seed)
+    t0 = time.perf_counter()
+    spec, _ = _student_spec(cfg, ds)
+    distiller = _distiller(cfg, ds, run.path(TEACHER))
+    _fresh(cfg.run.seed)   # same initial student weights as the `alone` stage
+    model = models.build_student(spec, ds.input_shape, ds.num_classes)
+    hist = distiller.fit(model, ds.x_train, ds.y_train, ds.x_val, ds.y_val,
+                         epochs=cfg.distill.epochs, batch_size=cfg.student.batch_size,
+                         learning_rate=cfg.student.learning_rate, seed=cfg.run.seed,
+                         patience=cfg.student.patience, progress=progress, desc="distill")
+    _save_model(model, tmp / DISTILLED)
+    return {**_eval(model, ds), **_cost(model), "sparsity": 0.0, "student": spec.as_dict(),
+            "temperature": cfg.distill.temperature, "alpha": cfg.distill.alpha,
+            "train": hist, "seconds": round(time.perf_counter() - t0, 3)}
+
+
+def _stage_prune(cfg: Config, run: RunDir, tmp: Path, progress: bool) -> dict[str, Any]:
+    import numpy as np
+
+    from .compress import prune as prune_mod
+    ds = _dataset(cfg)
+    _fresh(cfg.run.seed)
+    t0 = time.perf_counter()
+    model = _load_model(run.path(DISTILLED))
+    before = _eval(model, ds)
+    if not cfg.prune.enabled or cfg.prune.sparsity <= 0:
+        shutil.copyfile(run.path(DISTILLED), tmp / PRUNED)
+        sp = prune_mod.measure_sparsity(model)
+        return {**before, **_cost(model), "enabled": False, "target_sparsity": 0.0,
+                "sparsity": sp["sparsity"], "accuracy_before": before["accuracy"],
+                "val_accuracy_before": before["val_accuracy"], "seconds": round(time.perf_counter() - t0, 3)}
+    distiller = _distiller(cfg, ds, run.path(TEACHER))
+    steps = int(np.ceil(len(ds.x_train) / cfg.student.batch_size))
+    ramp = 0.6
+    info: dict[str, Any] = {}
+
+    def train_fn(wrapped: Any, callbacks: list) -> None:
+        info["train"] = distiller.fit(
+            wrapped, ds.x_train, ds.y_train, ds.x_val, ds.y_val, epochs=cfg.prune.epochs,
+            batch_size=cfg.student.batch_size, learning_rate=cfg.prune.learning_rate,
+            seed=cfg.run.seed, callbacks=callbacks, progress=progress, desc="prune",
+            # keep best weights only once the final sparsity is reached
+            min_epoch=int(np.ceil(cfg.prune.epochs * ramp)), cosine=False)
+
+    pruned = prune_mod.prune(model, sparsity=cfg.prune.sparsity, steps_per_epoch=steps,
+                             epochs=cfg.prune.epochs, frequency=cfg.prune.frequency,
+                             train_fn=train_fn, ramp_fraction=ramp)
+    sp = prune_mod.measure_sparsity(pruned)
+    after = _eval(pruned, ds)
+    _save_model(pruned, tmp / PRUNED)
+    return {**after, **_cost(pruned), "enabled": True, "target_sparsity": cfg.prune.sparsity,
+            "sparsity": round(sp["sparsity"], 6), "sparsity_per_layer": sp["per_layer"],
+            "accuracy_before": before["accuracy"], "val_accuracy_before": before["val_accuracy"],
+            "train": info.get("train"), "seconds": round(time.perf_counter() - t0, 3)}
+
+
+def _stage_quantize(cfg: Config, run: RunDir, tmp: Path, progress: bool) -> dict[str, Any]:
+    from .compress import prune as prune_mod
+    from .compress import quantize as q
+    from .train import fit
+    ds = _dataset(cfg)
+    _fresh(cfg.run.seed)
+    t0 = time.perf_counter()
+    student = _load_model(run.path(PRUNED))
+    float_eval = _eval(student, ds)
+    sparsity = prune_mod.measure_sparsity(student)["sparsity"]
+    rep = q.representative_samples(ds.x_train, cfg.quantize.representative_samples, cfg.run.seed)
+    deployed = q.with_softmax(student)
+    float_bytes = q.to_float_tflite(deployed)
+    extra: dict[str, Any] = {}
+    if cfg.quantize.method == "qat":
+        distiller = _distiller(cfg, ds, run.path(TEACHER))
+        qat, logits_view = q.qat_wrap(deployed, prune_preserve=sparsity > 0)
+        extra["train"] = distiller.fit(
+            logits_view, ds.x_train, ds.y_train, ds.x_val, ds.y_val, epochs=cfg.quantize.qat_epochs,
+            batch_size=cfg.student.batch_size, learning_rate=cfg.quantize.qat_learning_rate,
+            seed=cfg.run.seed, progress=progress, desc="QAT", cosine=False)
+        extra["accuracy_qat_keras"] = round(fit.accuracy(qat, ds.x_test, ds.y_test), 6)
+        int8 = q.to_int8_tflite(qat, rep)
+    else:
+        int8 = q.to_int8_tflite(deployed, rep)
+    ops = q.verify_int8(int8)
+    atomic.write_bytes(tmp / FLOAT_TFLITE, float_bytes)
+    atomic.write_bytes(tmp / INT8_TFLITE, int8)
+    acc_i8 = q.tflite_accuracy(int8, ds.x_test, ds.y_test)
+    val_i8 = q.tflite_accuracy(int8, ds.x_val, ds.y_val)
+    cost = _cost(student)
+    max_bytes = cfg.student.max_bytes
+    return {
+        "method": cfg.quantize.method,
+        "accuracy": round(acc_i8, 6), "val_accuracy": round(val_i8, 6),
+        "accuracy_int8_litert": round(acc_i8, 6), "val_accuracy_int8_litert": round(val_i8, 6),
+        "accuracy_float": float_eval["accuracy"], "val_accuracy_float": float_eval["val_accuracy"],
+        "int8_drop_points": round(100 * (float_eval["accuracy"] - acc_i8), 3),
+        "params": cost["params"], "macs": cost["macs"], "bytes": len(int8),
+        "int8_bytes": len(int8), "float_bytes": len(float_bytes), "int8_bytes_est": cost["bytes"],
+        "max_bytes": max_bytes, "within_max_bytes": None if max_bytes is None else len(int8) <= max_bytes,
+        "sparsity": round(sparsity, 6), "ops": ops, "representative_samples": len(rep),
+        **extra, "seconds": round(time.perf_counter() - t0, 3),
+    }
+
+
+def _stage_check(cfg: Config, run: RunDir, tmp: Path, progress: bool) -> dict[str, Any]:
+    try:
+        from .convert.check import run_check
+    except ImportError as e:
+        raise TinymlError(f"the host check is not available in this install ({e})",
+                          hint="install the full package, or run the stages before `check` only") from None
+    ds = _dataset(cfg)
+    t0 = time.perf_counter()
+    metrics = run_check(run.path(INT8_TFLITE), ds, cfg.check, tmp,
+                        float_tflite_path=run.path(FLOAT_TFLITE), progress=progress)
+    return {**metrics, "seconds": round(time.perf_counter() - t0, 3)}
+
+
+def _stage_report(cfg: Config, run: RunDir, tmp: Path, progress: bool) -> dict[str, Any]:
+    from .report.render import write_report
+    t0 = time.perf_counter()
+    # The report reads the run folder; give it a snapshot in the staging folder
+    # so its outputs move in together (and only) when it succeeds.
+    copies = [n for n in ("manifest.json", CHECK_JSON, INT8_TFLITE, FLOAT_TFLITE) if run.exists(n)]
+    for n in copies:
+        shutil.copyfile(run.path(n), tmp / n)
+    written = write_report(tmp)
+    for n in copies:
+        (tmp / n).unlink()
+    return {"files": sorted(Path(p).name for p in written), "seconds": round(time.perf_counter() - t0, 3)}
+
+
+# name -> (param sections, input files, outputs, function)
+def _plan(cfg: Config, name: str) -> tuple[dict[str, Any], list[str], list[str], Callable]:
+    sec = cfg.section
+    base = {"version": STAGE_VERSION, "seed": cfg.run.seed, "data": sec("data")}
+    if name == "teacher":
+        return {**base, "teacher": sec("teacher")}, [], [TEACHER], _stage_teacher
+    if name == "alone":
+        return {**base, "student": sec("student")}, [], [ALONE], _stage_alone
+    if name == "distill":
+        return ({**base, "student": sec("student"), "distill": sec("distill")}, [TEACHER], [DISTILLED],
+                _stage_distill)
+    if name == "prune":
+        inputs = [DISTILLED, TEACHER] if cfg.prune.enabled else [DISTILLED]
+        return ({**base, "student": sec("student"), "distill": sec("distill"), "prune": sec("prune")},
+                inputs, [PRUNED], _stage_prune)
+    if name == "quantize":
+        params = {**base, "quantize": sec("quantize"), "max_bytes": cfg.student.max_bytes}
+        inputs = [PRUNED]
+        if cfg.quantize.method == "qat":
+            params.update(student=sec("student"), distill=sec("distill"))
+            inputs.append(TEACHER)
+        return params, inputs, [FLOAT_TFLITE, INT8_TFLITE], _stage_quantize
+    if name == "check":
+        return ({**base, "check": sec("check")}, [INT8_TFLITE, FLOAT_TFLITE], [CHECK_JSON, GOLDEN],
+                _stage_check)
+    if name == "report":
+        run = run_dir_for(cfg)
+        # Re-render whenever any earlier stage's recorded result changed.
+        stages = {k: v.get("fingerprint") for k, v in run.manifest()["stages"].items() if k != "report"}
+        inputs = [CHECK_JSON] if run.exists(CHECK_JSON) else []
+        return {"version": STAGE_VERSION, "stages": stages}, inputs, REPORT_FILES, _stage_report
+    raise ConfigError(f"unknown pipeline stage '{name}'", hint=f"stages are: {', '.join(STAGES)}")
+
+
+def write_config(cfg: Config) -> Path:
+    run = run_dir_for(cfg)
+    run.root.mkdir(parents=True, exist_ok=True)
+    return atomic.write_text(run.path("config.toml"), to_toml(cfg))
+
+
+def run_stage(name: str, cfg: Config, force: bool = False, progress: bool = False) -> StageResult:
+    """Run one stage (skipped if its inputs are unchanged, unless `force`)."""
+    params, inputs, outputs, fn = _plan(cfg, name)
+    run = run_dir_for(cfg)
+    write_config(cfg)
+    return run.stage(name, params, inputs, outputs, lambda tmp: fn(cfg, run, tmp, progress), force=force)
+
+
+def run_pipeline(cfg: Config, stages: list[str] | None = None, force: bool = False,
+                 progress: bool = True) -> list[StageResult]:
+    """Run `stages` (default: all, in pipeline order) and return their results."""
+    names = list(stages) if stages is not None else list(STAGES)
+    for n in names:
+        if n not in STAGES:
+            raise ConfigError(f"unknown pipeline stage '{n}'", hint=f"stages are: {', '.join(STAGES)}")
+    names = [n for n in STAGES if n in names]
+    show = progress and sys.stderr.isatty()
+    results = []
+    for n in names:
+        if show:
+            print(f"[{n}] ...", file=sys.stderr, flush=True)
+        r = run_stage(n, cfg, force=force, progress=progress)
+        if show:
+            acc = r.metrics.get("accuracy")
+            acc_s = f" test accuracy {acc:.2%}" if isinstance(acc, float) else ""
+            print(f"[{n}] {'skipped (unchanged)' if r.skipped else f'done in {r.seconds:.1f} s'}{acc_s}",
+                  file=sys.stderr, flush=True)
+        results.append(r)
+    return results

@@ -1,0 +1,158 @@
+"""metrics.json: one flat-ish summary of a run, built from its manifest.
+
+Each value is looked up in the stage metrics the pipeline recorded (stage
+names and metric keys are listed in docs/METRICS.md, with the aliases
+accepted). Anything not recorded is null, never guessed; model sizes fall
+back to the size of the file in the run folder, which is a measurement too.
+No TensorFlow here.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+METRICS_JSON = "metrics.json"
+FORMAT_VERSION = 1
+
+# Column order of the report: teacher | alone | distilled | pruned | int8
+STAGE_COLUMNS = ("teacher", "alone", "distilled", "pruned", "int8")
+
+# Logical stage -> manifest stage names tried in order.
+STAGE_ALIASES: dict[str, tuple[str, ...]] = {
+    "teacher": ("teacher", "train"),
+    "alone": ("alone", "student_alone", "student"),
+    "distilled": ("distill", "distilled", "student_distilled"),
+    "pruned": ("prune", "pruned", "student_pruned"),
+    "quantize": ("quantize", "convert"),
+    "check": ("check",),
+}
+ACCURACY_KEYS = ("accuracy", "test_accuracy", "accuracy_test")
+# Pipeline order for per-stage times (the manifest stores stages sorted by name).
+STAGE_ORDER = ("teacher", "train", "alone", "student", "distill", "prune", "quantize", "convert",
+               "check", "report", "export", "build", "flash", "run", "measure")
+
+
+def _stages(manifest: dict) -> dict[str, dict]:
+    return manifest.get("stages") or {}
+
+
+def stage_metrics(manifest: dict, logical: str) -> dict[str, Any]:
+    st = _stages(manifest)
+    for name in STAGE_ALIASES.get(logical, (logical,)):
+        rec = st.get(name)
+        if rec is not None:
+            return rec.get("metrics") or {}
+    return {}
+
+
+def _first(d: dict, keys: tuple[str, ...]) -> Any:
+    for k in keys:
+        v = d.get(k)
+        if v is not None:
+            return v
+    return None
+
+
+def _pick(*sources: tuple[dict, tuple[str, ...]]) -> Any:
+    """First non-null value over (metrics dict, keys) pairs, in order (0 counts)."""
+    for d, keys in sources:
+        v = _first(d, keys)
+        if v is not None:
+            return v
+    return None
+
+
+def _num(v: Any) -> Any:
+    if isinstance(v, bool) or v is None:
+        return None if v is None else v
+    if isinstance(v, (int, float)):
+        return v
+    return None
+
+
+def _ordered(stages: dict[str, dict]) -> list[tuple[str, dict]]:
+    rank = {n: i for i, n in enumerate(STAGE_ORDER)}
+    return sorted(stages.items(), key=lambda kv: (rank.get(kv[0], len(rank)), kv[0]))
+
+
+def _file_size(run_dir: Path, name: str) -> int | None:
+    p = run_dir / name
+    return p.stat().st_size if p.is_file() else None
+
+
+def build_metrics(run_dir: str | Path, manifest: dict | None = None) -> dict[str, Any]:
+    """Summarize a run folder (its manifest.json) into the metrics.json dict."""
+    run_dir = Path(run_dir)
+    if manifest is None:
+        p = run_dir / "manifest.json"
+        manifest = json.loads(p.read_text()) if p.is_file() else {"stages": {}}
+    teacher = stage_metrics(manifest, "teacher")
+    alone = stage_metrics(manifest, "alone")
+    distilled = stage_metrics(manifest, "distilled")
+    pruned = stage_metrics(manifest, "pruned")
+    quant = stage_metrics(manifest, "quantize")
+    check = stage_metrics(manifest, "check")
+
+    acc = {
+        "teacher": _num(_first(teacher, ACCURACY_KEYS)),
+        "alone": _num(_first(alone, ACCURACY_KEYS)),
+        "distilled": _num(_first(distilled, ACCURACY_KEYS)),
+        "pruned": _num(_first(pruned, ACCURACY_KEYS)),
+        "float": _num(_pick((check, ("accuracy_float",)), (quant, ("accuracy_float", "float_accuracy")))),
+        "int8_tflm": _num(check.get("accuracy_int8_tflm")),
+        "int8_litert": _num(_pick((check, ("accuracy_int8_litert",)),
+                                  (quant, ("accuracy_int8_litert", "accuracy_int8", "int8_accuracy")))),
+    }
+    student = next((d for d in (pruned, distilled, alone) if d.get("params") is not None), {})
+    metrics: dict[str, Any] = {
+        "format_version": FORMAT_VERSION,
+        "run": manifest.get("run") or run_dir.name,
+        "accuracy": acc,
+        "model_bytes": {
+            "tflite_int8": _num(_pick((check, ("model_bytes",)),
+                                      (quant, ("int8_bytes", "tflite_int8_bytes", "model_bytes")))
+                                or _file_size(run_dir, "model_int8.tflite")),
+            "tflite_float": _num(_pick((quant, ("float_bytes", "tflite_float_bytes")))
+                                 or _file_size(run_dir, "model_float.tflite")),
+        },
+        "arena_bytes": {
+            "min": _num(check.get("arena_min_bytes")),
+            "recommended": _num(check.get("arena_recommended_bytes")),
+        },
+        "params": {
+            "teacher": _num(teacher.get("params")),
+            "student": _num(student.get("params")),
+        },
+        "macs": {
+            "teacher": _num(teacher.get("macs")),
+            "student": _num(student.get("macs")),
+        },
+        "sparsity": _num(_first(pruned, ("achieved_sparsity", "sparsity", "weight_sparsity"))),
+        "runtime_agreement": {
+            "top1": _num(check.get("runtime_top1_agreement")),
+            "exact": _num(check.get("runtime_exact_agreement")),
+            "max_abs_diff_lsb": _num(check.get("runtime_max_abs_diff_lsb")),
+        },
+        "test_samples": _num(check.get("test_samples")),
+        "stage_seconds": {name: rec.get("seconds") for name, rec in _ordered(_stages(manifest))
+                          if isinstance(rec.get("seconds"), (int, float))},
+        "versions": manifest.get("versions") or {},
+    }
+    secs = metrics["stage_seconds"]
+    metrics["total_seconds"] = round(sum(secs.values()), 3) if secs else None
+    # Per-column view for the side-by-side table (params/MACs per stage if the stages gave them).
+    metrics["columns"] = {
+        "teacher": {"accuracy": acc["teacher"], "params": _num(teacher.get("params")),
+                    "macs": _num(teacher.get("macs")), "bytes": None, "sparsity": None},
+        "alone": {"accuracy": acc["alone"], "params": _num(alone.get("params")),
+                  "macs": _num(alone.get("macs")), "bytes": None, "sparsity": None},
+        "distilled": {"accuracy": acc["distilled"], "params": _num(distilled.get("params")),
+                      "macs": _num(distilled.get("macs")), "bytes": None, "sparsity": None},
+        "pruned": {"accuracy": acc["pruned"], "params": _num(pruned.get("params")),
+                   "macs": _num(pruned.get("macs")), "bytes": None, "sparsity": metrics["sparsity"]},
+        "int8": {"accuracy": acc["int8_tflm"], "params": _num(student.get("params")),
+                 "macs": _num(student.get("macs")),
+                 "bytes": metrics["model_bytes"]["tflite_int8"], "sparsity": metrics["sparsity"]},
+    }
+    return metrics

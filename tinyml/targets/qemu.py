@@ -1,0 +1,231 @@
+"""The emulated Cortex-M4F: PlatformIO env `qemu_m4`, run in qemu-system-arm `mps2-an386`.
+
+QEMU runs with `-icount shift=0`: every guest instruction advances virtual
+time by 1 ns, so the firmware's counter (APB timer, 25 MHz -> 40 instructions
+per tick) measures emulated INSTRUCTIONS, deterministic and independent of the
+host's speed. It is not a cycle count of real silicon.
+
+    target = QemuM4()
+    elf = target.build(project_dir)
+    with target.emulate(elf) as emu:          # UART on a local TCP socket
+        with DutClient(emu.open_transport()) as dut: ...
+"""
+from __future__ import annotations
+
+import shutil
+import socket
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ..errors import BuildError, DeviceError, ToolMissingError
+from .base import MemoryBudget, Target
+
+QEMU_BINARY = "qemu-system-arm"
+MACHINE = "mps2-an386"
+_QEMU_HINT = "install it: apt-get install qemu-system-arm (scripts/setup.sh does it)"
+
+
+def qemu_command(elf: str | Path, serial: str, machine: str = MACHINE) -> list[str]:
+    """The exact QEMU command line (exposed for reports and users)."""
+    return [QEMU_BINARY, "-M", machine, "-nographic", "-monitor", "none",
+            "-icount", "shift=0", "-semihosting-config", "enable=on",
+            "-serial", serial, "-kernel", str(elf)]
+
+
+def _die_with_parent() -> None:
+    """Linux: QEMU gets SIGTERM if the Python process that started it dies, so a
+    killed test or CLI never leaves an emulator running. No-op elsewhere."""
+    try:
+        import ctypes
+        import signal
+        libc = ctypes.CDLL("libc.so.6", use_errno=True)
+        libc.prctl(1, signal.SIGTERM)   # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
+def _popen(cmd: list[str], **kw: Any) -> subprocess.Popen:
+    import sys
+    if sys.platform.startswith("linux"):
+        kw["preexec_fn"] = _die_with_parent
+    return subprocess.Popen(cmd, stdin=subprocess.DEVNULL, **kw)
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@dataclass
+class Emulation:
+    """A running QEMU. `address` is what transport.open_transport() accepts."""
+    process: subprocess.Popen
+    address: str
+    command: list[str]
+
+    @property
+    def url(self) -> str:
+        return self.address
+
+    def wait(self) -> int:
+        """Block until QEMU exits (firmware called tm_port_exit, or it was stopped)."""
+        return self.process.wait()
+
+    def open_transport(self, timeout: float = 10.0):
+        from ..harness.transport import open_transport
+        return open_transport(self.address, timeout=timeout)
+
+    @property
+    def running(self) -> bool:
+        return self.process.poll() is None
+
+    def stop(self, timeout: float = 5.0) -> int | None:
+        """Terminate QEMU (this process only); returns its exit code."""
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout)
+        for stream in (self.process.stdout, self.process.stderr):
+            if stream is not None:
+                stream.close()
+        return self.process.returncode
+
+    def __enter__(self) -> "Emulation":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+
+def _wait_listening(proc: subprocess.Popen, port: int, deadline: float) -> bool:
+    """True once something listens on the port. With wait=off QEMU accepts a
+    later (re)connection, so this probe costs nothing but the boot banner."""
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            return False
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return True
+        except OSError:
+            time.sleep(0.05)
+    return False
+
+
+def emulate(elf: str | Path, port: int | None = None, serial: str = "tcp",
+            startup_timeout: float = 10.0, machine: str = MACHINE) -> Emulation:
+    """Boot `elf` in QEMU with its UART on 127.0.0.1:port (serial="tcp"; port 0/None
+    picks a free one) or on a pty (serial="pty")."""
+    elf = Path(elf)
+    if serial not in ("tcp", "socket", "pty"):
+        raise ValueError(f"serial must be 'tcp' or 'pty', got {serial!r}")
+    port = port or None
+    if not elf.is_file():
+        raise BuildError(f"{elf} does not exist", hint="build first: pio run -e qemu_m4")
+    if shutil.which(QEMU_BINARY) is None:
+        raise ToolMissingError(f"{QEMU_BINARY} is not installed", hint=_QEMU_HINT)
+    if serial == "pty":
+        cmd = qemu_command(elf, "pty", machine)
+        proc = _popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        deadline = time.monotonic() + startup_timeout
+        assert proc.stdout is not None
+        while time.monotonic() < deadline:
+            line = proc.stdout.readline()
+            if not line:
+                break
+            if "redirected to" in line:   # "char device redirected to /dev/pts/N (label serial0)"
+                path = line.split("redirected to", 1)[1].split()[0]
+                return Emulation(proc, path, cmd)
+        proc.kill()
+        proc.wait()
+        raise DeviceError(f"QEMU did not report its pty within {startup_timeout} s", hint=" ".join(cmd))
+
+    last_err = ""
+    for _ in range(5):       # another process may grab the free port first: retry
+        p = port or _free_port()
+        cmd = qemu_command(elf, f"tcp:127.0.0.1:{p},server=on,wait=off", machine)
+        proc = _popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        if _wait_listening(proc, p, time.monotonic() + startup_timeout):
+            return Emulation(proc, f"socket://127.0.0.1:{p}", cmd)
+        if proc.poll() is None:
+            proc.kill()
+        proc.wait()
+        last_err = proc.stderr.read() if proc.stderr else ""
+        if proc.stderr:
+            proc.stderr.close()
+        if port is not None or "in use" not in last_err.lower():
+            break
+    raise DeviceError(f"QEMU did not start: {last_err.strip() or 'no listening socket'}",
+                      hint=" ".join(cmd))
+
+
+@dataclass(frozen=True)
+class QemuM4(Target):
+    name: str = "qemu_m4"
+    description: str = "Arm Cortex-M4F emulated by QEMU (mps2-an386, -icount shift=0)"
+    cpu: str = "cortex-m4f"
+    clock_hz: int = 25_000_000
+    # AN386: 4 MiB code at 0x0, 4 MiB RAM at 0x20000000. Firmware overhead: harness
+    # (~14 KB code incl. libgcc soft-double for printing; 16 KiB db buffer + 1 KiB
+    # output + 0.5 KiB line) and the 16 KiB minimum stack the linker script enforces.
+    budget: MemoryBudget = MemoryBudget(flash_bytes=4 * 1024 * 1024, ram_bytes=4 * 1024 * 1024,
+                                        firmware_flash=16 * 1024, firmware_ram=40 * 1024)
+    default_runtime: str = "aot"
+    emulated: bool = True
+
+    def elf_path(self, project_dir: Path) -> Path:
+        return Path(project_dir) / ".pio" / "build" / self.name / "firmware.elf"
+
+    def build(self, project_dir: Path, progress: Any = None) -> Path:
+        from .pio import pio_run
+        pio_run(project_dir, self.name, progress=progress)
+        elf = self.elf_path(project_dir)
+        if not elf.is_file():
+            raise BuildError(f"`pio run -e {self.name}` succeeded but {elf} is missing")
+        return elf
+
+    def flash(self, project_dir: Path, port: str | None = None) -> None:
+        """Nothing to write: the emulator loads the ELF at start."""
+        elf = self.elf_path(project_dir)
+        if not elf.is_file():
+            raise BuildError(f"{elf} does not exist", hint="build first: tinyml build --target qemu_m4")
+
+    def emulate(self, project_or_elf: str | Path, serial: str = "tcp", port: int | None = None,
+                build: bool = False, progress: Any = None) -> Emulation:
+        """Boot firmware in QEMU. `project_or_elf`: an ELF, or the PlatformIO project
+        (its qemu_m4 ELF, built first when build=True)."""
+        path = Path(project_or_elf)
+        if path.is_dir():
+            path = self.build(path, progress=progress) if build else self.elf_path(path)
+        return emulate(path, port=port, serial=serial)
+
+    def open_transport(self, project_dir: Path, port: str | None = None, **kw: Any) -> Any:
+        """With `port` (socket://... or a pty path): connect to a running emulator.
+        Without: boot the built ELF and return a transport whose close() also
+        stops QEMU."""
+        from ..harness.transport import open_transport
+        if port:
+            return open_transport(port, timeout=kw.get("timeout", 10.0))
+        emu = self.emulate(self.elf_path(project_dir))
+        try:
+            t = emu.open_transport(timeout=kw.get("timeout", 10.0))
+        except Exception:
+            emu.stop()
+            raise
+        inner_close = t.close
+
+        def close() -> None:
+            inner_close()
+            emu.stop()
+        t.close = close          # the transport owns the emulator it started
+        t.emulation = emu
+        return t
+
+
+QEMU_M4 = QemuM4()

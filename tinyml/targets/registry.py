@@ -1,0 +1,64 @@
+"""The explicit list of targets tinyml knows. No plugin discovery: add a board here.
+
+The emulated target lives in its own module and is imported lazily, so a
+broken or missing emulator module never hides the real boards.
+"""
+from __future__ import annotations
+
+import importlib
+from typing import Callable
+
+from ..errors import ConfigError
+from .base import Target
+
+TARGET_NAMES: tuple[str, ...] = ("qemu_m4", "esp32dev", "esp32s3", "nucleo_l4r5zi", "nano33ble", "pico")
+
+
+def _qemu_m4() -> Target:
+    mod = importlib.import_module("tinyml.targets.qemu")
+    for attr in ("QEMU_M4", "TARGET"):
+        obj = getattr(mod, attr, None)
+        if isinstance(obj, Target):
+            return obj
+    return mod.QemuM4()
+
+
+def _board(name: str) -> Callable[[], Target]:
+    def load() -> Target:
+        from .boards import BOARDS
+        return next(b for b in BOARDS if b.name == name)
+    return load
+
+
+_LOADERS: dict[str, Callable[[], Target]] = {
+    "qemu_m4": _qemu_m4,
+    "esp32dev": _board("esp32dev"),
+    "esp32s3": _board("esp32s3"),
+    "nucleo_l4r5zi": _board("nucleo_l4r5zi"),
+    "nano33ble": _board("nano33ble"),
+    "pico": _board("pico"),
+}
+assert tuple(_LOADERS) == TARGET_NAMES
+
+
+def get_target(name: str) -> Target:
+    """The Target called `name` (its PlatformIO environment name)."""
+    loader = _LOADERS.get(name)
+    if loader is None:
+        raise ConfigError(f"unknown target '{name}'", hint=f"known targets: {', '.join(TARGET_NAMES)}")
+    try:
+        return loader()
+    except (ImportError, AttributeError) as e:
+        raise ConfigError(f"target '{name}' is not available in this install ({e})",
+                          hint="reinstall tinyml (pip install -e .)") from None
+
+
+def all_targets() -> list[Target]:
+    """Every target that loads, in registry order (a broken emulator module is skipped)."""
+    out: list[Target] = []
+    for name in TARGET_NAMES:
+        try:
+            out.append(get_target(name))
+        except ConfigError:
+            continue
+    return out
