@@ -84,8 +84,8 @@ class StudentConfig:
 
 @dataclass
 class DistillConfig:
-    temperature: float = 4.0
-    alpha: float = 0.9                  # weight of the soft (teacher) loss
+    temperature: float = 6.0
+    alpha: float = 0.99                 # weight of the soft (teacher) loss
     epochs: int = 60
 
 

@@ -128,6 +128,9 @@ def _stage_alone(cfg: Config, run: RunDir, tmp: Path, progress: bool) -> dict[st
     _fresh(cfg.run.seed)
     t0 = time.perf_counter()
     spec, _ = _student_spec(cfg, ds)
+    # Re-seed after sizing (which builds models and so draws random numbers):
+    # `alone` and `distill` start from the same initial weights.
+    _fresh(cfg.run.seed)
     model = models.build_student(spec, ds.input_shape, ds.num_classes)
     loss = tfcompat.keras().losses.SparseCategoricalCrossentropy(from_logits=True)
     hist = fit.train(model, ds.x_train, ds.y_train, ds.x_val, ds.y_val, loss=loss,
@@ -184,7 +187,7 @@ def _stage_prune(cfg: Config, run: RunDir, tmp: Path, progress: bool) -> dict[st
             batch_size=cfg.student.batch_size, learning_rate=cfg.prune.learning_rate,
             seed=cfg.run.seed, callbacks=callbacks, progress=progress, desc="prune",
             # keep best weights only once the final sparsity is reached
-            min_epoch=int(np.ceil(cfg.prune.epochs * ramp)), cosine=False)
+            min_epoch=int(np.ceil(cfg.prune.epochs * ramp)))
 
     pruned = prune_mod.prune(model, sparsity=cfg.prune.sparsity, steps_per_epoch=steps,
                              epochs=cfg.prune.epochs, frequency=cfg.prune.frequency,
@@ -194,6 +197,7 @@ def _stage_prune(cfg: Config, run: RunDir, tmp: Path, progress: bool) -> dict[st
     _save_model(pruned, tmp / PRUNED)
     return {**after, **_cost(pruned), "enabled": True, "target_sparsity": cfg.prune.sparsity,
             "sparsity": round(sp["sparsity"], 6), "sparsity_per_layer": sp["per_layer"],
+            "sparsity_all_kernels": round(sp["sparsity_all_kernels"], 6),
             "accuracy_before": before["accuracy"], "val_accuracy_before": before["val_accuracy"],
             "train": info.get("train"), "seconds": round(time.perf_counter() - t0, 3)}
 

@@ -75,7 +75,8 @@ def run_model_qemu(res: AotResult, x: np.ndarray, timeout: float = 600,
     if log is not None:
         log.append(text)
     assert "aot-done" in text, f"QEMU run incomplete (rc {proc.returncode}):\n{text[-2000:]}\n{proc.stderr}"
-    assert "aot-path dsp" in text, "the Cortex-M4 image did not select the DSP kernel path"
+    want = "portable" if "-DTM_AOT_FORCE_PORTABLE" in extra_flags else "dsp"
+    assert f"aot-path {want}" in text, f"the Cortex-M4 image did not select the {want} kernel path"
     outs = {int(i): bytes.fromhex(h) for i, h in re.findall(r"aot-out (\d+) ([0-9a-f]*)", text)}
     instr = [int(n) for _, n in re.findall(r"aot-instr (\d+) (\d+)", text)]
     y = np.stack([np.frombuffer(outs[i], np.int8) for i in range(x.shape[0])])

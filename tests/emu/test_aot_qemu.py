@@ -17,10 +17,10 @@ pytestmark = [pytest.mark.emu,
               pytest.mark.skipif(not qemu_available(), reason="needs arm-none-eabi-gcc + qemu-system-arm")]
 
 
-def _check(tfl: bytes, n: int = 4):
+def _check(tfl: bytes, n: int = 4, extra_flags: tuple[str, ...] = ()):
     res = compile_tflite(tfl, "qemu")
     x = random_inputs(res, n, seed=3)
-    y, instr, (cal, cal_expected) = run_model_qemu(res, x)
+    y, instr, (cal, cal_expected) = run_model_qemu(res, x, extra_flags=extra_flags)
     ref = run_tflm(tfl, x).reshape(y.shape)
     assert (y == ref).all(), f"DSP path differs from TFLM in {(y != ref).sum()} bytes"
     assert abs(cal - cal_expected) <= 80          # counter = instructions (40 per tick)
@@ -28,22 +28,31 @@ def _check(tfl: bytes, n: int = 4):
     return res
 
 
-def test_dsp_path_conv_dw_fc_add():
+@pytest.mark.parametrize("flags", [(), ("-DTM_AOT_FORCE_PORTABLE",)], ids=["dsp", "portable"])
+def test_m4_paths_conv_dw_fc_add(flags):
     from tinyml.tfcompat import keras, seed_everything
     seed_everything(2)
     k = keras()
     L = k.layers
-    inp = k.Input((12, 10, 3))
+    inp = k.Input((13, 9, 3))                          # 7x5 = 35 pixels: odd tails
     x = L.Conv2D(16, 3, strides=2, padding="same", activation="relu")(inp)
     y = L.DepthwiseConv2D(3, padding="same", depth_multiplier=1)(x)
     x = L.Add()([x, y])
+    x = L.Conv2D(7, 1, padding="same", activation="relu6")(x)   # 7 channels: tail loops
+    x = L.DepthwiseConv2D(3, padding="same")(x)                 # m=1 on 7 channels
     x = L.DepthwiseConv2D(3, strides=2, padding="valid", depth_multiplier=2, activation="relu6")(x)
-    x = L.Conv2D(13, 1, padding="same")(x)            # odd channel count: tail loops
+    x = L.Conv2D(13, 1, padding="same")(x)
     out = L.Dense(7)(L.Flatten()(x))
-    _check(to_int8_tflite(k.Model(inp, out)))
+    _check(to_int8_tflite(k.Model(inp, out)), extra_flags=flags)
 
 
-@pytest.mark.slow
 def test_dsp_path_kws_reference():
     from tinyml.train.reference import reference_int8
     _check(reference_int8("kws"), n=2)
+
+
+def test_m4_reverse_order_kernels():
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "host"))
+    from test_aot_compiler import _reverse_chain_model
+    res = _check(_reverse_chain_model())
+    assert res.plan.reverse_ops

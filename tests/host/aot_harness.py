@@ -51,7 +51,8 @@ def build(res: AotResult, extra_flags: tuple[str, ...] = ()) -> Path:
     exe = out_dir / "aot_model"
     if exe.exists():
         return exe
-    tmp = Path(tempfile.mkdtemp(prefix="build_", dir=_BUILD_ROOT.mkdir(parents=True, exist_ok=True) or _BUILD_ROOT))
+    _BUILD_ROOT.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix="build_", dir=_BUILD_ROOT))
     for name, text in res.files.items():
         (tmp / name).write_text(text)
     srcs = [str(tmp / n) for n in sorted(res.files) if n.endswith(".c")]
@@ -60,9 +61,12 @@ def build(res: AotResult, extra_flags: tuple[str, ...] = ()) -> Path:
     proc = subprocess.run(cmd, capture_output=True, text=True)
     if proc.returncode != 0:
         raise AssertionError(f"gcc failed:\n{' '.join(cmd)}\n{proc.stderr}")
-    if out_dir.exists():
-        shutil.rmtree(out_dir, ignore_errors=True)
-    tmp.rename(out_dir)
+    try:
+        tmp.rename(out_dir)          # atomic publish; a parallel build may have won
+    except OSError:
+        shutil.rmtree(tmp, ignore_errors=True)
+        if not exe.exists():
+            raise
     return exe
 
 

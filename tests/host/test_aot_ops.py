@@ -38,9 +38,11 @@ def test_depthwise_multipliers_strides():
     x = L.DepthwiseConv2D(3, strides=2, padding="valid", depth_multiplier=2, activation="relu6")(x)
     x = L.DepthwiseConv2D((5, 3), strides=2, padding="same", use_bias=False)(x)
     x = L.DepthwiseConv2D(2, padding="same", depth_multiplier=3)(x)
+    x = L.Conv2D(7, 1)(x)
+    x = L.DepthwiseConv2D(3, padding="same", activation="relu")(x)   # 7 channels: tail
     out = L.Dense(3)(L.Flatten()(x))
     res = assert_bit_exact(k.Model(inp, out), n_inputs=6)
-    assert res.ops.count("DEPTHWISE_CONV_2D") == 4
+    assert res.ops.count("DEPTHWISE_CONV_2D") == 5
 
 
 def test_dilation_conv_and_depthwise():
@@ -90,3 +92,18 @@ def test_add_and_reshape_in_place():
     reshape = res.graph.ops[res.ops.index("RESHAPE")]
     offs = res.plan.tensor_offsets
     assert offs[reshape.inputs[0].index] == offs[reshape.outputs[0].index]
+
+
+def test_add_broadcast_and_constant():
+    from tinyml.tfcompat import tf
+    k = _keras()
+    L = k.layers
+    inp = k.Input((6, 5, 4))
+    x = L.Conv2D(4, 1)(inp)
+    pooled = L.GlobalAveragePooling2D(keepdims=True)(x)                # (1, 1, 1, 4)
+    x = L.Add()([x, pooled])                                             # broadcast over H, W
+    x = L.Lambda(lambda t: t + tf().constant(np.linspace(-1, 1, 4, dtype=np.float32)))(x)
+    out = L.Dense(3)(L.Flatten()(x))
+    tfl = to_int8_tflite(k.Model(inp, out))
+    res = assert_bit_exact(tfl, n_inputs=6)
+    assert "tm_k_add_bcast(" in res.files["tm_aot_model.c"]

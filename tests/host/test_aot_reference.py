@@ -8,13 +8,13 @@ from aot_harness import assert_bit_exact, tflm_runs
 
 pytest.importorskip("tflite_micro")
 
+
 @pytest.fixture(scope="module", params=["ad", "kws", "ic", "vww"])
 def reference(request):
     from tinyml.train.reference import reference_int8
     return request.param, reference_int8(request.param)
 
 
-@pytest.mark.slow
 def test_reference_model_bit_exact(reference):
     name, tfl = reference
     res = assert_bit_exact(tfl, n_inputs=4, name=name)

@@ -75,3 +75,21 @@ def test_representative_samples_seeded_subset():
     assert a.shape == (10, 1) and len(set(a[:, 0])) == 10
     np.testing.assert_array_equal(a, q.representative_samples(x, 10, 3))
     assert q.representative_samples(x, 500, 3).shape == (100, 1)
+
+
+def test_qat_converts_to_same_int8_format():
+    tfcompat.seed_everything(0)
+    x, y = _toy_data(128)
+    model = build_student(StudentSpec("dscnn", 4, 1), (8, 8, 1), 2)
+    qat, logits_view = q.qat_wrap(q.with_softmax(model))
+    # The logits view shares the QAT layers: training it trains the QAT model.
+    assert logits_view.output_shape == (None, 2)
+    assert type(qat.layers[-1].layer).__name__ == "Softmax"
+    before = [w.copy() for w in qat.get_weights()]
+    loss = tfcompat.keras().losses.SparseCategoricalCrossentropy(from_logits=True)
+    fit.train(logits_view, x, y, x[:32], y[:32], loss=loss, epochs=1, batch_size=32,
+              learning_rate=1e-3, seed=0, restore_best=False)
+    assert any(not np.array_equal(a, b) for a, b in zip(before, qat.get_weights()))
+    data = q.to_int8_tflite(qat, q.representative_samples(x, 20, 0))
+    assert q.io_details(data) == {"input": ["INT8"], "output": ["INT8"]}
+    assert q.verify_int8(data)[-1] == "SOFTMAX"

@@ -1,0 +1,1 @@
+"""Pruning and int8 quantization (PTQ and QAT) of a trained student."""

@@ -13,26 +13,36 @@ import numpy as np
 from .. import tfcompat
 
 
-def prunable_kernels(model: Any) -> list[tuple[str, np.ndarray]]:
-    """(layer name, kernel) for every Conv2D / DepthwiseConv2D / Dense layer."""
+def prunable_kernels(model: Any, include_depthwise: bool = False) -> list[tuple[str, np.ndarray]]:
+    """(layer name, kernel) for every layer tfmot prunes: Conv2D (incl. 1x1) and
+    Dense. tfmot 0.8.1 registers DepthwiseConv2D with no prunable weights, so
+    depthwise kernels are listed only with `include_depthwise`."""
     k = tfcompat.keras()
     L = k.layers
     out = []
     for layer in model.layers:
         if isinstance(layer, L.DepthwiseConv2D):
-            out.append((layer.name, layer.depthwise_kernel.numpy()))
+            if include_depthwise:
+                out.append((layer.name, layer.depthwise_kernel.numpy()))
         elif isinstance(layer, (L.Conv2D, L.Dense)):
             out.append((layer.name, layer.kernel.numpy()))
     return out
 
 
+def _zeros(kernels: list[tuple[str, np.ndarray]]) -> tuple[int, int]:
+    return sum(int(np.count_nonzero(w == 0)) for _, w in kernels), sum(int(w.size) for _, w in kernels)
+
+
 def measure_sparsity(model: Any) -> dict[str, Any]:
-    """Fraction of exact zeros over all prunable kernels, and per layer."""
+    """Fraction of exact zeros over the prunable kernels (and per layer); also
+    over all kernels including the (unpruned) depthwise ones."""
     kernels = prunable_kernels(model)
-    zeros = sum(int(np.count_nonzero(w == 0)) for _, w in kernels)
-    total = sum(int(w.size) for _, w in kernels)
+    zeros, total = _zeros(kernels)
+    z_all, t_all = _zeros(prunable_kernels(model, include_depthwise=True))
     return {"sparsity": zeros / total if total else 0.0, "zeros": zeros, "weights": total,
-            "per_layer": {n: round(float(np.mean(w == 0)), 4) for n, w in kernels}}
+            "sparsity_all_kernels": z_all / t_all if t_all else 0.0,
+            "per_layer": {n: round(float(np.mean(w == 0)), 4)
+                          for n, w in prunable_kernels(model, include_depthwise=True)}}
 
 
 def prune(model: Any, *, sparsity: float, steps_per_epoch: int, epochs: int, frequency: int,

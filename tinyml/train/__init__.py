@@ -1,0 +1,1 @@
+"""Teacher and student models, budget sizing, distillation and training loops."""

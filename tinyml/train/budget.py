@@ -56,12 +56,14 @@ def size_student(cfg: Any, input_shape: tuple[int, ...], num_classes: int) -> tu
         depths = getattr(cfg, "depths", None) or DEPTHS[arch]
         fits = []
         for d in depths:
-            for w in widths:
+            # Every cost grows with width, so stop at the first width that fails.
+            for w in sorted(widths):
                 spec = StudentSpec(arch, w, d)
                 st = candidate_stats(spec, input_shape, num_classes)
                 tried.append((spec, st))
-                if all(st[key] <= limits[name] for name, key, _ in LIMITS if name in limits):
-                    fits.append((st["params"], st["macs"], -d, spec, st))
+                if not all(st[key] <= limits[name] for name, key, _ in LIMITS if name in limits):
+                    break
+                fits.append((st["params"], st["macs"], -d, spec, st))
         if fits:
             fits.sort(key=lambda r: (r[0], r[1], r[2]))
             _, _, _, spec, st = fits[-1]

@@ -38,7 +38,8 @@ class _BestWeights:
     out (rather than keras' EarlyStopping) so that ties go to the later epoch and
     `min_epoch` can hold it off while pruning is still ramping up."""
 
-    def __new__(cls, keras: Any, monitor: str, patience: int | None, min_epoch: int) -> Any:
+    def __new__(cls, keras: Any, monitor: str, patience: int | None, min_epoch: int,
+                restore: bool = True) -> Any:
         class _Cb(keras.callbacks.Callback):
             def on_train_begin(self, logs=None):
                 self.best, self.best_w, self.wait, self.best_epoch = -np.inf, None, 0, -1
@@ -55,7 +56,7 @@ class _BestWeights:
                         self.model.stop_training = True
 
             def on_train_end(self, logs=None):
-                if self.best_w is not None:
+                if restore and self.best_w is not None:
                     self.model.set_weights(self.best_w)
 
         return _Cb()
@@ -81,7 +82,7 @@ def accuracy_metric(num_classes: int | None = None) -> Any:
 def train(model: Any, x: np.ndarray, y: np.ndarray, x_val: np.ndarray, y_val: np.ndarray, *,
           loss: Any, epochs: int, batch_size: int, learning_rate: float, seed: int,
           metric: Any = None, callbacks: list | None = None, patience: int | None = None,
-          min_epoch: int = 0, cosine: bool = True, progress: bool = False, desc: str = "train",
+          min_epoch: int = 0, restore_best: bool = True, cosine: bool = True, progress: bool = False, desc: str = "train",
           compile_model: bool = True) -> dict[str, Any]:
     """Compile (Adam, optional cosine decay) and fit `model`; return the history summary.
 
@@ -98,7 +99,7 @@ def train(model: Any, x: np.ndarray, y: np.ndarray, x_val: np.ndarray, y_val: np
         model.compile(optimizer=keras.optimizers.Adam(lr), loss=loss,
                       metrics=[metric or accuracy_metric()])
     cbs = list(callbacks or [])
-    best = _BestWeights(keras, "val_acc", patience, min_epoch)
+    best = _BestWeights(keras, "val_acc", patience, min_epoch, restore_best)
     cbs.append(best)
     if progress_enabled(progress):
         cbs.append(_tqdm_callback(keras, epochs, desc))

@@ -12,9 +12,17 @@ typedef struct {
     int32_t in2_mult, in2_shift;
     int32_t out_mult, out_shift;
     int32_t out_zp, act_min, act_max;
+    /* Broadcasting only (tm_k_add_bcast): output dims, element strides of a and b
+     * per output dim (0 where that input is broadcast). */
+    int32_t dims[4];
+    int32_t a_strides[4];
+    int32_t b_strides[4];
 } tm_add_params_t;
 
 /* Elementwise; `out` may be the same buffer as `a` or `b` (in place). */
 void tm_k_add(const tm_add_params_t *p, const int8_t *a, const int8_t *b, int8_t *out);
+
+/* Broadcasting ADD over up to 4 dims (TFLM BroadcastAdd arithmetic per element). */
+void tm_k_add_bcast(const tm_add_params_t *p, const int8_t *a, const int8_t *b, int8_t *out);
 
 #endif /* TM_K_ADD_H */

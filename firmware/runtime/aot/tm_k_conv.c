@@ -7,8 +7,9 @@
  * dot product can use SMLAD on Cortex-M DSP. Output pixels go in pairs and output
  * channels in pairs (2x2 blocks), so each loaded word feeds two multiplies.
  *
- * Memory-plan contract (ops/conv.py raster_gap): every tap of output pixels p and
- * p+1 is read before either is written, and pixels are written in raster order.
+ * Memory-plan contract (ops/conv.py raster_gaps): every tap of output pixels p and
+ * p+1 is read before either is written, and pixels are written in raster order
+ * (p->reverse = 0) or in reverse raster order (p->reverse = 1).
  */
 #include "tm_k_conv.h"
 
@@ -16,22 +17,31 @@
 
 #include "tm_aot.h"
 
-#define TM_REQ(p, a, o) \
-    tm_aot_requant((a), (p)->mult[(o)], (p)->shift[(o)], (p)->out_zp, (p)->act_min, (p)->act_max)
+/* Requantize with the parameters copied into locals (TM_REQ_LOCALS): int8 stores
+ * may alias anything, so reading them through `p` would reload them per output. */
+#define TM_REQ_LOCALS(p) \
+    const int32_t *const rq_mult = (p)->mult; \
+    const int32_t *const rq_shift = (p)->shift; \
+    const int32_t rq_zp = (p)->out_zp, rq_lo = (p)->act_min, rq_hi = (p)->act_max
+#define TM_REQ(p, a, o) tm_aot_requant((a), rq_mult[(o)], rq_shift[(o)], rq_zp, rq_lo, rq_hi)
 
 /* All output channels of one pixel from a contiguous K-byte input vector. */
 static void tm_conv_1px(const tm_conv_params_t *p, const int8_t *x, int32_t k, int8_t *y)
 {
+    TM_REQ_LOCALS(p);
+    const int32_t *const bias = p->bias;
+    const int8_t *const filter = p->filter;
+    const int32_t nc = p->out_c;
     int32_t o = 0;
-    for (; o + 2 <= p->out_c; o += 2) {
-        int32_t a0 = p->bias[o], a1 = p->bias[o + 1];
-        tm_aot_dot2_s8(x, p->filter + (size_t)o * (size_t)k,
-                       p->filter + (size_t)(o + 1) * (size_t)k, k, &a0, &a1);
+    for (; o + 2 <= nc; o += 2) {
+        int32_t a0 = bias[o], a1 = bias[o + 1];
+        tm_aot_dot2_s8(x, filter + (size_t)o * (size_t)k,
+                       filter + (size_t)(o + 1) * (size_t)k, k, &a0, &a1);
         y[o] = TM_REQ(p, a0, o);
         y[o + 1] = TM_REQ(p, a1, o + 1);
     }
-    for (; o < p->out_c; ++o) {
-        y[o] = TM_REQ(p, tm_aot_dot_s8(x, p->filter + (size_t)o * (size_t)k, k, p->bias[o]), o);
+    for (; o < nc; ++o) {
+        y[o] = TM_REQ(p, tm_aot_dot_s8(x, filter + (size_t)o * (size_t)k, k, bias[o]), o);
     }
 }
 
@@ -39,21 +49,25 @@ static void tm_conv_1px(const tm_conv_params_t *p, const int8_t *x, int32_t k, i
 static void tm_conv_2px(const tm_conv_params_t *p, const int8_t *x0, const int8_t *x1,
                         int32_t k, int8_t *y0, int8_t *y1)
 {
+    TM_REQ_LOCALS(p);
+    const int32_t *const bias = p->bias;
+    const int8_t *const filter = p->filter;
+    const int32_t nc = p->out_c;
     int32_t o = 0;
-    for (; o + 2 <= p->out_c; o += 2) {
+    for (; o + 2 <= nc; o += 2) {
         int32_t acc[4];
-        acc[0] = acc[2] = p->bias[o];
-        acc[1] = acc[3] = p->bias[o + 1];
-        tm_aot_dot2x2_s8(x0, x1, p->filter + (size_t)o * (size_t)k,
-                         p->filter + (size_t)(o + 1) * (size_t)k, k, acc);
+        acc[0] = acc[2] = bias[o];
+        acc[1] = acc[3] = bias[o + 1];
+        tm_aot_dot2x2_s8(x0, x1, filter + (size_t)o * (size_t)k,
+                         filter + (size_t)(o + 1) * (size_t)k, k, acc);
         y0[o] = TM_REQ(p, acc[0], o);
         y0[o + 1] = TM_REQ(p, acc[1], o + 1);
         y1[o] = TM_REQ(p, acc[2], o);
         y1[o + 1] = TM_REQ(p, acc[3], o + 1);
     }
-    for (; o < p->out_c; ++o) {
-        int32_t a0 = p->bias[o], a1 = p->bias[o];
-        tm_aot_dot2_s8(p->filter + (size_t)o * (size_t)k, x0, x1, k, &a0, &a1);
+    for (; o < nc; ++o) {
+        int32_t a0 = bias[o], a1 = bias[o];
+        tm_aot_dot2_s8(filter + (size_t)o * (size_t)k, x0, x1, k, &a0, &a1);
         y0[o] = TM_REQ(p, a0, o);
         y1[o] = TM_REQ(p, a1, o);
     }
@@ -89,47 +103,90 @@ static void tm_conv_im2col(const tm_conv_params_t *p, const int8_t *img, int32_t
     }
 }
 
-void tm_k_conv(const tm_conv_params_t *p, const int8_t *in, int8_t *out, int8_t *scratch)
+/* Output pixel `pix` (and pix + 1 when `two`) of one image. */
+static void tm_conv_do(const tm_conv_params_t *p, const int8_t *img, int8_t *oimg,
+                       int8_t *scratch, int32_t pix, int two)
 {
     const int32_t k = p->k_h * p->k_w * p->in_c;
+    int8_t *y = oimg + (size_t)pix * (size_t)p->out_c;
+    tm_conv_im2col(p, img, pix, scratch);
+    if (two) {
+        tm_conv_im2col(p, img, pix + 1, scratch + k);
+        tm_conv_2px(p, scratch, scratch + k, k, y, y + p->out_c);
+    } else {
+        tm_conv_1px(p, scratch, k, y);
+    }
+}
+
+void tm_k_conv(const tm_conv_params_t *p, const int8_t *in, int8_t *out, int8_t *scratch)
+{
     const int32_t npix = p->out_h * p->out_w;
     int32_t b, pix;
     for (b = 0; b < p->batches; ++b) {
         const int8_t *img = in + (size_t)b * (size_t)p->in_h * (size_t)p->in_w * (size_t)p->in_c;
-        for (pix = 0; pix + 2 <= npix; pix += 2) {
-            tm_conv_im2col(p, img, pix, scratch);
-            tm_conv_im2col(p, img, pix + 1, scratch + k);
-            tm_conv_2px(p, scratch, scratch + k, k, out, out + p->out_c);
-            out += 2 * p->out_c;
+        int8_t *oimg = out + (size_t)b * (size_t)npix * (size_t)p->out_c;
+        if (!p->reverse) {
+            for (pix = 0; pix + 2 <= npix; pix += 2) {
+                tm_conv_do(p, img, oimg, scratch, pix, 1);
+            }
+            if (pix < npix) {
+                tm_conv_do(p, img, oimg, scratch, pix, 0);
+            }
+        } else {
+            pix = npix;
+            if (npix & 1) {
+                tm_conv_do(p, img, oimg, scratch, --pix, 0);
+            }
+            while (pix >= 2) {
+                pix -= 2;
+                tm_conv_do(p, img, oimg, scratch, pix, 1);
+            }
         }
-        if (pix < npix) {
-            tm_conv_im2col(p, img, pix, scratch);
-            tm_conv_1px(p, scratch, k, out);
-            out += p->out_c;
-        }
+    }
+}
+
+/* 1x1 kernel without padding: input pixel of output pixel `pix` is read in place. */
+static const int8_t *tm_conv_1x1_src(const tm_conv_params_t *p, const int8_t *img, int32_t pix)
+{
+    const int32_t oy = pix / p->out_w, ox = pix % p->out_w;
+    return img + ((size_t)oy * (size_t)p->stride_h * (size_t)p->in_w +
+                  (size_t)ox * (size_t)p->stride_w) * (size_t)p->in_c;
+}
+
+static void tm_conv_1x1_do(const tm_conv_params_t *p, const int8_t *img, int8_t *oimg,
+                           int32_t pix, int two)
+{
+    int8_t *y = oimg + (size_t)pix * (size_t)p->out_c;
+    if (two) {
+        tm_conv_2px(p, tm_conv_1x1_src(p, img, pix), tm_conv_1x1_src(p, img, pix + 1),
+                    p->in_c, y, y + p->out_c);
+    } else {
+        tm_conv_1px(p, tm_conv_1x1_src(p, img, pix), p->in_c, y);
     }
 }
 
 void tm_k_conv_1x1(const tm_conv_params_t *p, const int8_t *in, int8_t *out)
 {
-    const size_t row = (size_t)p->in_c;
     const int32_t npix = p->out_h * p->out_w;
     int32_t b, pix;
     for (b = 0; b < p->batches; ++b) {
-        const int8_t *img = in + (size_t)b * (size_t)p->in_h * (size_t)p->in_w * row;
-        for (pix = 0; pix < npix; pix += 2) {
-            const int32_t oy = pix / p->out_w, ox = pix % p->out_w;
-            const int8_t *x0 = img + ((size_t)oy * (size_t)p->stride_h * (size_t)p->in_w +
-                                      (size_t)ox * (size_t)p->stride_w) * row;
-            if (pix + 1 < npix) {
-                const int32_t oy1 = (pix + 1) / p->out_w, ox1 = (pix + 1) % p->out_w;
-                const int8_t *x1 = img + ((size_t)oy1 * (size_t)p->stride_h * (size_t)p->in_w +
-                                          (size_t)ox1 * (size_t)p->stride_w) * row;
-                tm_conv_2px(p, x0, x1, p->in_c, out, out + p->out_c);
-                out += 2 * p->out_c;
-            } else {
-                tm_conv_1px(p, x0, p->in_c, out);
-                out += p->out_c;
+        const int8_t *img = in + (size_t)b * (size_t)p->in_h * (size_t)p->in_w * (size_t)p->in_c;
+        int8_t *oimg = out + (size_t)b * (size_t)npix * (size_t)p->out_c;
+        if (!p->reverse) {
+            for (pix = 0; pix + 2 <= npix; pix += 2) {
+                tm_conv_1x1_do(p, img, oimg, pix, 1);
+            }
+            if (pix < npix) {
+                tm_conv_1x1_do(p, img, oimg, pix, 0);
+            }
+        } else {
+            pix = npix;
+            if (npix & 1) {
+                tm_conv_1x1_do(p, img, oimg, --pix, 0);
+            }
+            while (pix >= 2) {
+                pix -= 2;
+                tm_conv_1x1_do(p, img, oimg, pix, 1);
             }
         }
     }

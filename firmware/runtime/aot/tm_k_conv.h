@@ -18,6 +18,7 @@ typedef struct {
     const int32_t *bias;        /* [out_c]: bias - in_zp * sum(filter of channel) */
     const int32_t *mult;        /* [out_c] */
     const int32_t *shift;       /* [out_c] */
+    int32_t reverse;            /* 1: pixels from last to first (memory plan overlap) */
 } tm_conv_params_t;
 
 /* General conv: im2col of two output pixels into `scratch` (2*k_h*k_w*in_c bytes). */

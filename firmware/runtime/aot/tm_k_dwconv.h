@@ -21,6 +21,7 @@ typedef struct {
     const int32_t *bias;           /* [out_c]: bias - in_zp * sum of the channel's taps */
     const int32_t *mult;           /* [out_c] */
     const int32_t *shift;          /* [out_c] */
+    int32_t reverse;               /* 1: pixels from last to first (memory plan overlap) */
 } tm_dwconv_params_t;
 
 /* zp_row: scratch of in_c bytes (filled with in_zp here). */

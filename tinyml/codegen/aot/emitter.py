@@ -4,6 +4,7 @@ Output is deterministic: it depends only on the model bytes and the name.
 """
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from string import Template
 from typing import Any
@@ -61,6 +62,11 @@ def c_struct(ctype: str, name: str, fields: dict[str, Any]) -> str:
     return f"static const {ctype} {name} = {{\n{inits}\n}};"
 
 
+def _comment(text: str) -> str:
+    """Tensor/layer names inside C comments: no `*/`, printable ASCII only."""
+    return re.sub(r"[^A-Za-z0-9_.:;,+ -]", "_", text)[:80]
+
+
 def _dims(t: Tensor) -> str:
     return ", ".join(str(d) for d in t.shape) or "1"
 
@@ -68,7 +74,8 @@ def _dims(t: Tensor) -> str:
 def emit(g: Graph, ctxs: list[OpContext], plan: Plan, name: str,
          macs: int, weights_bytes: int) -> dict[str, str]:
     gi, go = g.inputs[0], g.outputs[0]
-    common = dict(model_name=name.replace('"', "'"), sha256=g.sha256,
+    safe_name = re.sub(r"[^A-Za-z0-9_.+ -]", "_", name)[:64]   # goes into C strings/comments
+    common = dict(model_name=safe_name, sha256=g.sha256,
                   header_name=HEADER_NAME, source_name=SOURCE_NAME,
                   arena_bytes=plan.arena_bytes, weights_bytes=weights_bytes,
                   op_count=len(g.ops), macs=macs)
@@ -87,15 +94,18 @@ def emit(g: Graph, ctxs: list[OpContext], plan: Plan, name: str,
 
     macros = [f"#define TM_T{ti} (tm_arena + {off})" for ti, off in sorted(plan.tensor_offsets.items())]
     macros += [f"#define TM_S{oi} (tm_arena + {off})" for oi, off in sorted(plan.scratch_offsets.items())]
+    macros += [f"#define TM_REV{c.op.index} {int(c.op.index in plan.reverse_ops)}"
+               f"  /* 1: output placed above its input, run in reverse order */"
+               for c in ctxs if c.wants_direction]
     plan_lines = [f" *   {b.key:>6}: [{b.offset:>7}, {b.offset + b.size:>7})  ops {b.first}..{b.last}"
                   for b in sorted(plan.buffers, key=lambda b: (b.offset, b.key))]
 
     consts, body = [], []
     for pos, (op, c) in enumerate(zip(g.ops, ctxs)):
-        consts.append(f"/* op {op.index}: {op.builtin} (layer '{op.layer}') */")
+        consts.append(f"/* op {op.index}: {op.builtin} (layer '{_comment(op.layer)}') */")
         consts += [c_array(ct, n, v) for ct, n, v in c.arrays]
         consts += [c_struct(ct, n, f) for ct, n, f in c.structs]
-        body.append(f"    /* op {op.index}: {op.builtin} '{op.layer}' */")
+        body.append(f"    /* op {op.index}: {op.builtin} '{_comment(op.layer)}' */")
         body.append(f"    TM_PROFILE_BEGIN({pos});")
         body += [f"    {s}" for s in c.stmts]
         body.append(f"    TM_PROFILE_END({pos});")

@@ -49,10 +49,13 @@ class Tensor:
 
     @property
     def layer(self) -> str:
-        """Best guess of the Keras layer that produced this tensor (from its name)."""
+        """Best guess of the Keras layer that produced this tensor, from its name.
+
+        The converter names tensors "<model>/<layer>/<tf op>[;...]"; a name without
+        a scope (e.g. a model output "StatefulPartitionedCall:0") is returned as is.
+        """
         parts = [p for p in self.name.split(";")[0].split("/") if p]
-        if len(parts) >= 2 and parts[0] in ("sequential", "model", "functional") or (
-                len(parts) >= 2 and parts[0].startswith(("sequential_", "model_", "functional_"))):
+        if len(parts) >= 3:
             return parts[1]
         return parts[0] if parts else self.name
 

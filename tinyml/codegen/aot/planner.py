@@ -9,8 +9,11 @@ at run time.
 
 Partial in place: an op may declare (ctx.overlap) that its output can start `gap`
 bytes below its input and overlap it, because its kernel consumes input rows before
-the output rows written over them (convolutions in raster order, elementwise ops).
-The planner uses that only when the input buffer dies at that op.
+the output rows written over them (convolutions in raster order, elementwise ops),
+and optionally `gap_up` bytes above it when the kernel can run in reverse raster
+order; the plan then marks the op reverse (TM_REV<op> = 1). The planner uses an
+overlap only when the input buffer dies at that op. Chains of convolutions thus
+zig-zag inside about one activation plus a few rows.
 """
 from __future__ import annotations
 
@@ -41,22 +44,32 @@ class Plan:
     tensor_offsets: dict[int, int]     # tensor index -> byte offset in the arena
     scratch_offsets: dict[int, int]    # op index -> byte offset of its scratch buffer
     buffers: list[Buffer]
-    overlaps: dict[tuple[str, str], int] = field(default_factory=dict)  # (out, in) key -> gap
+    # (out key, in key) -> (gap below, gap above or None): allowed partial overlaps
+    overlaps: dict[tuple[str, str], tuple[int, int | None]] = field(default_factory=dict)
+    reverse_ops: set[int] = field(default_factory=set)   # ops whose output sits above input
 
 
-def _forbidden(b: Buffer, p: Buffer, relax: dict[tuple[str, str], int]) -> tuple[int, int]:
-    """Open interval of offsets b may not take, given placed p with a shared lifetime."""
-    if (b.key, p.key) in relax:           # b is the output written over input p
-        return p.offset - min(relax[(b.key, p.key)], b.size), p.offset + p.size
-    if (p.key, b.key) in relax:           # b is the input of output p
-        return p.offset - b.size, p.offset + min(relax[(p.key, b.key)], p.size)
+def _forbidden(b: Buffer, p: Buffer, relax: dict) -> tuple[int, int]:
+    """Open interval of offsets b may not take, given placed p with a shared lifetime.
+
+    Output over input: allowed at least `down` bytes below the input start, or (if
+    the kernel can run in reverse) at least `up` bytes above it, or disjoint."""
+    if (b.key, p.key) in relax:           # b is the output, p its dying input
+        down, up = relax[(b.key, p.key)]
+        return (p.offset - min(down, b.size),
+                p.offset + (p.size if up is None else min(up, p.size)))
+    if (p.key, b.key) in relax:           # b is the input, p its output
+        down, up = relax[(p.key, b.key)]
+        return (p.offset - (b.size if up is None else min(up, b.size)),
+                p.offset + min(down, p.size))
     return p.offset - b.size, p.offset + p.size
 
 
 def plan_memory(g: Graph, aliases: dict[int, list[tuple[int, int]]],
                 scratch: dict[int, int],
-                overlaps: dict[int, list[tuple[int, int, int]]] | None = None) -> Plan:
-    """aliases: op -> [(out_i, in_i)]; scratch: op -> bytes; overlaps: op -> [(out_i, in_i, gap)]."""
+                overlaps: dict[int, list[tuple[int, int, int, int | None]]] | None = None) -> Plan:
+    """aliases: op -> [(out_i, in_i)]; scratch: op -> bytes;
+    overlaps: op -> [(out_i, in_i, gap below, gap above or None)]."""
     parent: dict[int, int] = {}
 
     def root(i: int) -> int:
@@ -98,15 +111,17 @@ def plan_memory(g: Graph, aliases: dict[int, list[tuple[int, int]]],
         if scratch[op_i] > 0:
             all_bufs.append(Buffer(f"s{op_i}", scratch[op_i], op_i, op_i))
 
-    relax: dict[tuple[str, str], int] = {}
+    relax: dict[tuple[str, str], tuple[int, int | None]] = {}
+    relax_op: dict[tuple[str, str], int] = {}
     for op in g.ops:
-        for out_i, in_i, gap in (overlaps or {}).get(op.index, []):
+        for out_i, in_i, down, up in (overlaps or {}).get(op.index, []):
             ti, to = op.inputs[in_i], op.outputs[out_i]
             if ti is None or ti.is_const:
                 continue
             bi, bo = bufs[root(ti.index)], bufs[root(to.index)]
             if bi is not bo and bi.last == op.index and bo.first == op.index:
-                relax[(bo.key, bi.key)] = gap
+                relax[(bo.key, bi.key)] = (down, up)
+                relax_op[(bo.key, bi.key)] = op.index
 
     # Largest first; each buffer takes the allowed offset that grows the arena's extent
     # least (offsets may go negative while planning, so an output can slide below its
@@ -123,6 +138,10 @@ def plan_memory(g: Graph, aliases: dict[int, list[tuple[int, int]]],
         placed.append(b)
     for b in placed:
         b.offset -= lo_all
+    by_key = {b.key: b for b in placed}
+    reverse = {op_i for (ko, ki), op_i in relax_op.items()
+               if by_key[ko].offset > by_key[ki].offset
+               and by_key[ko].offset < by_key[ki].offset + by_key[ki].size}
 
     arena = _align(max((b.offset + b.size for b in placed), default=0))
     t_off = {}
@@ -130,4 +149,4 @@ def plan_memory(g: Graph, aliases: dict[int, list[tuple[int, int]]],
         for ti in b.tensors:
             t_off[ti] = b.offset
     s_off = {int(b.key[1:]): b.offset for b in placed if b.key.startswith("s")}
-    return Plan(arena, t_off, s_off, sorted(placed, key=lambda b: b.key), relax)
+    return Plan(arena, t_off, s_off, sorted(placed, key=lambda b: b.key), relax, reverse)

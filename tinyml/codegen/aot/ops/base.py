@@ -55,6 +55,12 @@ What it may do (all through ctx)
                              only when the input dies at this op. Elementwise ops:
                              gap 0 (full in place). Never declare it for a kernel
                              that reads its input after writing nearby output.
+    ctx.overlap(out_i, in_i, gap, gap_up=n) + ctx.direction()
+                             also allow the output to start `gap_up` bytes (or
+                             more) ABOVE the input, if the kernel can then run in
+                             reverse raster order. ctx.direction() returns a C
+                             macro (`TM_REV<op>`) the planner defines as 1 when it
+                             chose that placement: pass it to the kernel.
     ctx.add_macs(n)          multiply-accumulates of this op (for reports).
     ctx.unsupported(msg, tensor=None)
                              raise UnsupportedOpError naming op, tensor and layer,
@@ -65,17 +71,22 @@ What it may do (all through ctx)
 
 Kernels and C conventions (firmware/runtime/aot/)
     - One kernel family per file pair: `tm_k_<name>.c` + `tm_k_<name>.h`
-      (H4: tm_k_conv, tm_k_dwconv, tm_k_fc, tm_k_add; H5: tm_k_pool,
-      tm_k_softmax, tm_k_mean, tm_k_pad, tm_k_concat, tm_k_logistic, tm_k_quant).
+      (tm_k_conv, tm_k_dwconv, tm_k_fc, tm_k_add; tm_k_pool, tm_k_softmax,
+      tm_k_mean, tm_k_pad, tm_k_concat, tm_k_logistic, tm_k_quantize with
+      prototypes in tm_k_misc.h).
     - Functions `tm_k_<name>[_variant](const tm_<name>_params_t *p, ...)`,
       param structs `tm_<name>_params_t`. C99, no allocation, no globals.
     - Shared fixed-point helpers live in `tm_aot.h` (tm_aot_mul_by_qm, tm_aot_srdhm,
-      tm_aot_rdpot, tm_aot_mul_by_qm_lt1, tm_aot_clamp8, TM_AOT_ALIGNED).
+      tm_aot_rdpot, tm_aot_mul_by_qm_lt1, tm_aot_requant, tm_aot_clamp,
+      tm_aot_dot_s8, TM_AOT_ALIGNED, TM_AOT_DSP / TM_AOT_KERNEL_PATH).
+    - A kernel that stores int8 outputs should copy the params it uses per element
+      into locals first: char stores may alias `*p` and force reloads.
     - The generated model is compiled with all `firmware/runtime/aot/*.c`; only the
       kernels it calls are linked (-ffunction-sections, --gc-sections).
 
 Testing a lowering (host gcc vs the TFLM host runtime)
-    from tests.host.aot_harness import assert_bit_exact, to_int8_tflite
+    # in a test under tests/host (pytest puts that folder on sys.path)
+    from aot_harness import assert_bit_exact, to_int8_tflite
     tfl = to_int8_tflite(keras_model)            # real TFLiteConverter, int8 in/out
     assert_bit_exact(tfl, n_inputs=4, seed=0)    # or pass the Keras model directly
     assert_bit_exact returns the AotResult; it compiles the generated C with
@@ -111,7 +122,8 @@ class OpContext:
         self.headers: list[str] = []
         self.scratch_bytes = 0
         self.aliases: list[tuple[int, int]] = []
-        self.overlaps: list[tuple[int, int, int]] = []
+        self.overlaps: list[tuple[int, int, int, int | None]] = []
+        self.wants_direction = False
         self.macs = 0
 
     # --- naming -----------------------------------------------------------------
@@ -157,10 +169,14 @@ class OpContext:
             raise ValueError("an in-place alias needs equal byte sizes")
         self.aliases.append((out_i, in_i))
 
-    def overlap(self, out_i: int, in_i: int, gap: int) -> None:
-        if gap < 0:
-            raise ValueError("overlap gap must be >= 0")
-        self.overlaps.append((out_i, in_i, int(gap)))
+    def overlap(self, out_i: int, in_i: int, gap: int, gap_up: int | None = None) -> None:
+        if gap < 0 or (gap_up is not None and gap_up < 0):
+            raise ValueError("overlap gaps must be >= 0")
+        self.overlaps.append((out_i, in_i, int(gap), None if gap_up is None else int(gap_up)))
+
+    def direction(self) -> str:
+        self.wants_direction = True
+        return f"TM_REV{self.op.index}"
 
     def add_macs(self, n: int) -> None:
         self.macs += int(n)

@@ -46,16 +46,24 @@ def _geometry(op, ctx: OpContext, x, y, k_h: int, k_w: int) -> dict:
                 pad_h=pad_before(ih, k_h, sh, dh, oh), pad_w=pad_before(iw, k_w, sw, dw, ow))
 
 
-def raster_gap(g: dict, in_elem: int = 1, out_elem: int = 1) -> int | None:
-    """Smallest gap (bytes) by which the output may start below the input and overlap
-    it: writing output row oy ends at (oy+1)*OR, and rows from oy*stride - pad on are
-    still to be read. None for batches > 1."""
+def raster_gaps(g: dict) -> tuple[int, int] | None:
+    """(down, up): how far below / above its input the output may start and overlap it.
+
+    Forward raster order: writing output row oy ends at (oy+1)*OR, and input rows
+    from oy*stride - pad on are still to be read. Reverse order (rows from the
+    bottom): writing row oy starts at oy*OR, and input rows below
+    min(H, oy*stride - pad + effective kernel height) are still to be read.
+    None for batches > 1."""
     if g["batches"] != 1:
         return None
-    orow = g["out_w"] * g["out_c"] * out_elem
-    irow = g["in_w"] * g["in_c"] * in_elem
-    return max(max(0, (oy + 1) * orow - max(0, oy * g["stride_h"] - g["pad_h"]) * irow)
-               for oy in range(g["out_h"]))
+    orow = g["out_w"] * g["out_c"]
+    irow = g["in_w"] * g["in_c"]
+    s, pad, ih = g["stride_h"], g["pad_h"], g["in_h"]
+    eff = (g["k_h"] - 1) * g["dil_h"] + 1
+    down = max(max(0, (oy + 1) * orow - max(0, oy * s - pad) * irow) for oy in range(g["out_h"]))
+    up = max(max(0, min(ih, max(0, oy * s - pad + eff)) * irow - oy * orow)
+             for oy in range(g["out_h"]))
+    return down, up
 
 
 def _requant(ctx: OpContext, x, w, y, channels: int) -> dict:
@@ -86,8 +94,10 @@ def lower_conv2d(op, ctx: OpContext) -> None:
         ctx.unsupported("filter and output channel counts differ", w)
     wd = w.data.reshape(out_c, -1)
     bias = fold_bias(ctx, bias_values(ctx, b, out_c), wd, x.scalar_zp())
+    gaps = raster_gaps(g)
     fields = dict(g, in_zp=x.scalar_zp(), filter=ctx.const_array("filter", wd),
-                  bias=ctx.const_array("bias", bias))
+                  bias=ctx.const_array("bias", bias),
+                  reverse=ctx.direction() if gaps is not None else 0)
     fields.update(_requant(ctx, x, w, y, out_c))
     p = ctx.params("tm_conv_params_t", fields)
     ctx.include("tm_k_conv.h")
@@ -96,9 +106,8 @@ def lower_conv2d(op, ctx: OpContext) -> None:
     else:
         s = ctx.scratch(2 * k_h * k_w * g["in_c"])   # im2col of two output pixels
         ctx.call(f"tm_k_conv(&{p}, {ctx.buf(x)}, {ctx.buf(y)}, {s});")
-    gap = raster_gap(g)
-    if gap is not None:       # both conv kernels read a pixel's taps before writing it
-        ctx.overlap(0, 0, gap)
+    if gaps is not None:      # both conv kernels read a pixel's taps before writing it
+        ctx.overlap(0, 0, *gaps)
     ctx.add_macs(g["batches"] * g["out_h"] * g["out_w"] * out_c * k_h * k_w * g["in_c"])
 
 
@@ -125,15 +134,16 @@ def lower_depthwise(op, ctx: OpContext) -> None:
     # Fold -in_zp * sum over all taps into the bias (padding taps read in_zp: adds 0).
     wd = w.data.reshape(k_h * k_w, out_c)
     bias = fold_bias(ctx, bias_values(ctx, b, out_c), wd.T, x.scalar_zp())
+    gaps = raster_gaps(g)
     fields = dict(g, depth_mult=mult, in_zp=x.scalar_zp(),
                   filter=ctx.const_array("filter", wd.reshape(-1)),
-                  bias=ctx.const_array("bias", bias))
+                  bias=ctx.const_array("bias", bias),
+                  reverse=ctx.direction() if gaps is not None else 0)
     fields.update(_requant(ctx, x, w, y, out_c))
     p = ctx.params("tm_dwconv_params_t", fields)
     ctx.include("tm_k_dwconv.h")
     s = ctx.scratch(in_c)                      # one row of input zero points
     ctx.call(f"tm_k_dwconv(&{p}, {ctx.buf(x)}, {ctx.buf(y)}, {s});")
-    gap = raster_gap(g)
-    if gap is not None:       # all taps of a pixel are read before the pixel is written
-        ctx.overlap(0, 0, gap)
+    if gaps is not None:      # all taps of a pixel are read before the pixel is written
+        ctx.overlap(0, 0, *gaps)
     ctx.add_macs(g["batches"] * g["out_h"] * g["out_w"] * out_c * k_h * k_w)
