@@ -158,7 +158,7 @@ def emulate(target, project, serial_kind, port, no_build):
     if not getattr(t, "emulated", False):
         raise TinymlError(f"target '{target}' is a real board, not an emulator",
                           hint="use `tinyml targets` to see the emulated ones (qemu_m4)")
-    handle = t.emulate(Path(project), serial=serial_kind, port=port, build=not no_build)
+    handle = t.emulate(Path(project), serial=serial_kind, port=port or None, build=not no_build)
     click.echo(f"emulator running; connect with pyserial to {handle.url}  (Ctrl-C stops it)")
     try:
         handle.wait()

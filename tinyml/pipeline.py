@@ -243,7 +243,8 @@ def _stage_quantize(cfg: Config, run: RunDir, tmp: Path, progress: bool) -> dict
         "params": cost["params"], "macs": cost["macs"], "bytes": len(int8),
         "int8_bytes": len(int8), "float_bytes": len(float_bytes), "int8_bytes_est": cost["bytes"],
         "max_bytes": max_bytes, "within_max_bytes": None if max_bytes is None else len(int8) <= max_bytes,
-        "sparsity": round(sparsity, 6), "ops": ops, "representative_samples": len(rep),
+        "sparsity": round(sparsity, 6), "int8_weight_sparsity": round(q.int8_weight_sparsity(int8), 6),
+        "ops": ops, "representative_samples": len(rep),
         **extra, "seconds": round(time.perf_counter() - t0, 3),
     }
 

@@ -1,20 +1,17 @@
 """End to end on the emulated Cortex-M4F: a real digits model -> `tinyml export`
 (AOT runtime) -> `pio run -e qemu_m4` -> QEMU -> protocol.
 
-The model is a small CNN trained here on the real UCI digits (sklearn), converted
-to full int8, checked by `tinyml.convert.check.run_check` (which writes
-check.json and golden.npz from the TFLM host runtime, exactly as the pipeline
-does), then exported with `tinyml.export.export` into a temp copy of the
-firmware project. The device must reproduce the TFLM host runtime's int8
-outputs bit for bit. Set TINYML_EMU_RUN=runs/<name> to test a finished
-pipeline run instead of the small model trained here.
+The model is the default digits pipeline's int8 model (session fixture
+`default_run` in tests/conftest.py: real training, check.json and golden.npz
+from the TFLM host runtime), exported with `tinyml.export.export` into a temp
+copy of the firmware project. The device must reproduce the TFLM host
+runtime's int8 outputs bit for bit. Set TINYML_TEST_RUN=runs/<name> to test a
+finished run instead of training one.
 """
 from __future__ import annotations
 
 import hashlib
-import os
 import shutil
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -24,62 +21,16 @@ from tinyml.harness import protocol as P
 pytestmark = [pytest.mark.emu, pytest.mark.slow]
 
 
-def _train_digits_int8(out: Path):
-    from tinyml import config, tfcompat
-    from tinyml.data.registry import load_dataset
-    tf, keras = tfcompat.tf(), tfcompat.keras()
-    tfcompat.seed_everything(0)
-    ds = load_dataset(config.Config().data, seed=0)
-    model = keras.Sequential([
-        keras.layers.Input(ds.x_train.shape[1:]),
-        keras.layers.Conv2D(8, 3, padding="same", activation="relu"),
-        keras.layers.DepthwiseConv2D(3, padding="same", activation="relu"),
-        keras.layers.MaxPooling2D(2),
-        keras.layers.Conv2D(16, 1, activation="relu"),
-        keras.layers.Flatten(),
-        keras.layers.Dense(len(ds.labels)),
-        keras.layers.Softmax(),
-    ])
-    model.compile("adam", "sparse_categorical_crossentropy", metrics=["accuracy"])
-    model.fit(ds.x_train, ds.y_train, epochs=15, batch_size=32, verbose=0)
-
-    def rep():
-        for i in range(0, 200):
-            yield [ds.x_train[i:i + 1]]
-
-    conv = tf.lite.TFLiteConverter.from_keras_model(model)
-    conv.optimizations = [tf.lite.Optimize.DEFAULT]
-    conv.representative_dataset = rep
-    conv.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
-    conv.inference_input_type = tf.int8
-    conv.inference_output_type = tf.int8
-    (out / "model_int8.tflite").write_bytes(conv.convert())
-    return ds
-
-
 @pytest.fixture(scope="session")
-def digits_project(emu_tools, project_copy, tmp_path_factory):
-    """(project dir, run dir, dataset) with the exported AOT model built for qemu_m4."""
-    from tinyml import config
-    try:
-        from tinyml.codegen.aot import compile_tflite  # noqa: F401  (H4's AOT compiler)
-        from tinyml.export import export
-    except ImportError as e:
-        pytest.skip(f"export / AOT compiler not available yet: {e}")
-    from tinyml.convert.check import run_check
+def digits_project(emu_tools, project_copy, tmp_path_factory, default_run):
+    """(project dir, run dir, dataset): the default digits pipeline's model,
+    exported with the AOT runtime and built for qemu_m4."""
+    from tinyml.data.registry import load_dataset
+    from tinyml.export import export
     from tinyml.targets.pio import pio_run
 
-    from tinyml.data.registry import load_dataset
-    given = os.environ.get("TINYML_EMU_RUN")
-    if given:
-        # A finished pipeline run (e.g. runs/default): export it as it is.
-        run = Path(given)
-        ds = load_dataset(config.Config().data, seed=0)
-    else:
-        run = tmp_path_factory.mktemp("runs") / "digits_emu"
-        run.mkdir()
-        ds = _train_digits_int8(run)
-        run_check(run / "model_int8.tflite", ds, config.CheckConfig(golden_count=10), run, progress=False)
+    run, _, cfg = default_run
+    ds = load_dataset(cfg.data, seed=cfg.run.seed)
     proj = project_copy(tmp_path_factory.mktemp("proj_digits"))
     shutil.rmtree(proj / "firmware" / "generated")
     export(run, "qemu_m4", proj, runtime="aot")

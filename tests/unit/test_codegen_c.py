@@ -161,7 +161,7 @@ def test_meta_without_labels_compiles(model, tmp_path):
 
 
 def test_read_model_info_rejects_garbage_and_float_io(tmp_path):
-    with pytest.raises(ModelError, match="not a readable .tflite"):
+    with pytest.raises(ModelError, match="bad.tflite: not a TFLite flatbuffer: bytes 4..8"):
         metadata.read_model_info(b"\x00" * 64, source="bad.tflite")
     from tflite_micro.python.tflite_micro import runtime
     sine = (Path(runtime.__file__).parent / "sine_float.tflite").read_bytes()   # a real float model

@@ -36,6 +36,9 @@ def test_prune_reaches_target_sparsity():
     assert sp["sparsity"] == pytest.approx(0.5, abs=0.02)
     assert all(v == pytest.approx(0.5, abs=0.05) for v in sp["per_layer"].values())
     assert sp["weights"] == sum(w.size for _, w in prune_mod.prunable_kernels(stripped))
+    # Zeros survive full-int8 quantization (symmetric int8 weights: 0.0 -> 0).
+    data = q.to_int8_tflite(q.with_softmax(stripped), q.representative_samples(x, 20, 0))
+    assert q.int8_weight_sparsity(data) == pytest.approx(sp["sparsity"], abs=1e-9)
 
 
 def test_ptq_full_int8_io_and_ops():

@@ -64,12 +64,11 @@ def test_stage_needs_its_inputs(tmp_path):
 
 
 @pytest.mark.slow
-def test_default_digits_pipeline_meets_acceptance_numbers(tmp_path):
-    cfg = config.load(None, {"run": {"runs_dir": str(tmp_path), "name": "default"}})
-    results = {r.name: r for r in pipeline.run_pipeline(cfg, progress=False)}
+def test_default_digits_pipeline_meets_acceptance_numbers(default_run):
+    # default_run (tests/conftest.py) runs the default pipeline once per session.
+    run, results, cfg = default_run
     assert list(results) == list(pipeline.STAGES)
     m = {k: r.metrics for k, r in results.items()}
-    run = tmp_path / "default"
 
     assert m["teacher"]["accuracy"] >= 0.99
     q = m["quantize"]

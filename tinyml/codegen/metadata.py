@@ -6,7 +6,6 @@ all as TM_MODEL_* macros.
 """
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass, field
 from typing import Sequence
 
@@ -14,11 +13,6 @@ import numpy as np
 
 from ..errors import ModelError
 from .carray import c_float, c_string, dims_list, render
-
-# TensorType enum values of the .tflite schema we care about.
-_TYPE_NAMES = {0: "float32", 1: "float16", 2: "int32", 3: "uint8", 4: "int64", 7: "int16", 9: "int8"}
-_TYPE_INT8 = 9
-
 
 @dataclass(frozen=True)
 class TensorInfo:
@@ -53,95 +47,56 @@ class ModelInfo:
         return tuple(dict.fromkeys(self.ops))
 
 
-def _schema():
-    from tflite_micro.tensorflow.lite.micro.python import schema_py_generated
-    return schema_py_generated
-
-
 def builtin_op_names() -> dict[int, str]:
-    s = _schema()
-    return {v: k for k, v in vars(s.BuiltinOperator).items() if not k.startswith("_")}
+    """Builtin operator code -> name, from the .tflite schema."""
+    from ..tflite_file import _builtin_names
+    return _builtin_names()
 
 
 def read_model_info(tflite: bytes, source: str = "model_int8.tflite") -> ModelInfo:
-    """Parse `tflite` (flatbuffer) into ModelInfo. Raises ModelError naming `source`."""
-    s = _schema()
-    try:
-        if len(tflite) < 8 or tflite[4:8] != b"TFL3":
-            raise ValueError("missing the TFL3 file identifier")
-        model = s.ModelT.InitFromPackedBuf(tflite, 0)
-    except Exception as e:  # flatbuffers raises assorted errors on garbage
-        raise ModelError(f"{source}: not a readable .tflite flatbuffer ({e})",
-                         hint="re-run `tinyml quantize` to regenerate it") from None
-    if not model.subgraphs or len(model.subgraphs) != 1:
-        raise ModelError(f"{source}: has {len(model.subgraphs or [])} subgraphs; the device runtimes "
-                         "support exactly one", hint="export a model without control flow")
-    sg = model.subgraphs[0]
-    names = builtin_op_names()
-    op_names: list[str] = []
-    customs: list[str] = []
-    for op in sg.operators or []:
-        oc = model.operatorCodes[op.opcodeIndex]
-        code = max(int(oc.builtinCode), int(oc.deprecatedBuiltinCode))
-        name = names.get(code, f"BUILTIN_{code}")
-        if name == "CUSTOM":
-            cname = (oc.customCode or b"").decode("utf-8", "replace")
-            customs.append(cname)
-            name = cname
-        op_names.append(name)
+    """The facts the device needs from `tflite`. Raises ModelError naming `source`."""
+    from ..tflite_file import parse_tflite
+    m = parse_tflite(tflite, source)
+    if len(m.inputs) != 1 or len(m.outputs) != 1:
+        raise ModelError(f"{source}: has {len(m.inputs)} inputs and {len(m.outputs)} outputs; "
+                         "the device harness supports one of each")
+    op_names = [op.name.split(":", 1)[1] if op.name.startswith("CUSTOM:") else op.name for op in m.ops]
+    customs = [op.name.split(":", 1)[1] for op in m.ops if op.name.startswith("CUSTOM:")]
 
     def tinfo(idx: int, role: str) -> TensorInfo:
-        t = sg.tensors[idx]
-        q = t.quantization
-        scales = list(q.scale) if q is not None and q.scale is not None else []
-        zps = list(q.zeroPoint) if q is not None and q.zeroPoint is not None else []
-        tname = (t.name or b"").decode("utf-8", "replace")
-        if t.type != _TYPE_INT8 or len(scales) != 1:
-            raise ModelError(f"{source}: {role} tensor '{tname}' is {_TYPE_NAMES.get(t.type, t.type)} "
-                             f"with {len(scales)} scale(s); the device needs one per-tensor int8 {role}",
+        t = m.tensors[idx]
+        if t.dtype != "INT8" or len(t.scale) != 1:
+            raise ModelError(f"{source}: {role} tensor '{t.name}' is {t.dtype.lower()} with {len(t.scale)} "
+                             f"scale(s); the device needs one per-tensor int8 {role}",
                              hint="quantize with int8 input and output (`tinyml quantize`)")
-        shape = tuple(int(d) for d in (t.shape if t.shape is not None else []))
-        return TensorInfo(tname, shape, "int8", float(scales[0]), int(zps[0]) if zps else 0)
+        return TensorInfo(t.name, tuple(t.shape), "int8", float(t.scale[0]), int(t.zero_point[0]))
 
-    if len(sg.inputs) != 1 or len(sg.outputs) != 1:
-        raise ModelError(f"{source}: has {len(sg.inputs)} inputs and {len(sg.outputs)} outputs; "
-                         "the device harness supports one of each")
-    return ModelInfo(sha256=hashlib.sha256(tflite).hexdigest(), size_bytes=len(tflite),
-                     ops=tuple(op_names), input=tinfo(int(sg.inputs[0]), "input"),
-                     output=tinfo(int(sg.outputs[0]), "output"), macs=_count_macs(model, names),
-                     custom_ops=tuple(dict.fromkeys(customs)))
+    return ModelInfo(sha256=m.sha256, size_bytes=m.size, ops=tuple(op_names),
+                     input=tinfo(m.inputs[0], "input"), output=tinfo(m.outputs[0], "output"),
+                     macs=_count_macs(m), custom_ops=tuple(dict.fromkeys(customs)))
 
 
-def _count_macs(model, names: dict[int, str]) -> int:
+def _count_macs(m) -> int:
     """Multiply-accumulates of the conv / depthwise / fully connected / transpose conv ops."""
-    sg = model.subgraphs[0]
-
-    def shape(i: int) -> list[int]:
-        if i < 0:
-            return []
-        sh = sg.tensors[i].shape
-        return [int(d) for d in sh] if sh is not None else []
+    def shape(i: int) -> tuple[int, ...]:
+        return m.tensors[i].shape if i >= 0 else ()
 
     total = 0
-    for op in sg.operators or []:
-        oc = model.operatorCodes[op.opcodeIndex]
-        name = names.get(max(int(oc.builtinCode), int(oc.deprecatedBuiltinCode)), "")
-        ins = [int(i) for i in op.inputs]
-        out = shape(int(op.outputs[0])) if len(op.outputs) else []
+    for op in m.ops:
+        ins = op.inputs
+        out = shape(op.outputs[0]) if op.outputs else ()
         out_n = int(np.prod(out)) if out else 0
-        if name == "CONV_2D":                       # filter [Cout, kh, kw, Cin]
+        if op.name == "CONV_2D":                       # filter [Cout, kh, kw, Cin]
             f = shape(ins[1])
             total += out_n * f[1] * f[2] * f[3]
-        elif name == "DEPTHWISE_CONV_2D":           # filter [1, kh, kw, Cout]
+        elif op.name == "DEPTHWISE_CONV_2D":           # filter [1, kh, kw, Cout]
             f = shape(ins[1])
             total += out_n * f[1] * f[2]
-        elif name == "FULLY_CONNECTED":             # weights [units, in]
-            w = shape(ins[1])
-            total += out_n * w[-1]
-        elif name == "TRANSPOSE_CONV":              # filter [Cout, kh, kw, Cin]; per input pixel
+        elif op.name == "FULLY_CONNECTED":             # weights [units, in]
+            total += out_n * shape(ins[1])[-1]
+        elif op.name == "TRANSPOSE_CONV":              # filter [Cout, kh, kw, Cin]; per input pixel
             f = shape(ins[1])
-            inp = shape(ins[2])
-            total += int(np.prod(inp)) * f[0] * f[1] * f[2]
+            total += int(np.prod(shape(ins[2]))) * f[0] * f[1] * f[2]
     return int(total)
 
 

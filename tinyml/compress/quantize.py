@@ -7,7 +7,7 @@ be an int8 builtin, otherwise ModelError.
 """
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
@@ -112,6 +112,29 @@ def verify_int8(data: bytes) -> list[str]:
                              f"inputs {row['inputs']}, outputs {row['outputs']}",
                              hint="remove the layer that produced it or replace it with an int8-friendly one")
     return [r["op"] for r in ops]
+
+
+def int8_weight_sparsity(data: bytes, include_depthwise: bool = False) -> float:
+    """Fraction of exact-zero int8 weights in the CONV_2D / FULLY_CONNECTED
+    kernels of a .tflite (what pruning left after quantization)."""
+    from tflite_micro.tensorflow.lite.micro.python import schema_py_generated as S
+    m = S.ModelT.InitFromPackedBuf(data, 0)
+    sg = m.subgraphs[0]
+    kinds = {S.BuiltinOperator.CONV_2D, S.BuiltinOperator.FULLY_CONNECTED}
+    if include_depthwise:
+        kinds.add(S.BuiltinOperator.DEPTHWISE_CONV_2D)
+    zeros = total = 0
+    for op in sg.operators:
+        oc = m.operatorCodes[op.opcodeIndex]
+        if max(oc.builtinCode, oc.deprecatedBuiltinCode) not in kinds:
+            continue
+        buf = m.buffers[sg.tensors[op.inputs[1]].buffer].data
+        if buf is None:
+            continue
+        w = np.asarray(buf, dtype=np.uint8)
+        zeros += int(np.count_nonzero(w == 0))
+        total += int(w.size)
+    return zeros / total if total else 0.0
 
 
 # -- evaluation ------------------------------------------------------------
