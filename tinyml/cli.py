@@ -92,9 +92,24 @@ main.add_command(_stage_command(
     "Train the student alone (baseline) and distilled from the teacher."))
 main.add_command(_stage_command("prune", ["prune"], "Magnitude-prune the distilled student and fine-tune it."))
 main.add_command(_stage_command("quantize", ["quantize"], "Convert the student to a full-int8 .tflite (PTQ or QAT)."))
-main.add_command(_stage_command(
-    "check", ["check"],
-    "Host checks: ops, TFLM arena, float vs int8 accuracy, LiteRT vs TFLM, golden vectors."))
+
+
+@main.command()
+@_run_options
+@click.option("--model", "model_path", type=click.Path(dir_okay=False),
+              help="Check this int8 .tflite instead of the run's own (it is copied into the run folder).")
+@_handle_errors
+def check(config_path, run_name, runs_dir, dataset, data_path, seed, force, model_path):
+    """Host checks: ops, TFLM arena, float vs int8 accuracy, LiteRT vs TFLM, golden vectors."""
+    cfg = _load_config(config_path, run_name, runs_dir, dataset, data_path, seed)
+    from . import pipeline
+    if model_path:
+        results = [pipeline.check_model(cfg, model_path, force=force, progress=True)]
+    else:
+        results = pipeline.run_pipeline(cfg, stages=["check"], force=force)
+    _print_results(results)
+    click.echo(f"run folder: {Path(cfg.run.runs_dir) / cfg.run.name}")
+
 main.add_command(_stage_command("report", ["report"], "Write metrics.json and the report (Markdown, HTML, plots)."))
 
 

@@ -320,8 +320,37 @@ def run_stage(name: str, cfg: Config, force: bool = False, progress: bool = Fals
     """Run one stage (skipped if its inputs are unchanged, unless `force`)."""
     params, inputs, outputs, fn = _plan(cfg, name)
     run = run_dir_for(cfg)
+    result = run.stage(name, params, inputs, outputs, lambda tmp: fn(cfg, run, tmp, progress), force=force)
+    write_config(cfg)  # only once a stage has succeeded: a failed first stage leaves nothing
+    return result
+
+
+def check_model(cfg: Config, model_path: str | Path, force: bool = False,
+                progress: bool = False) -> StageResult:
+    """`tinyml check --model FILE`: host-check a user's own int8 .tflite.
+
+    The file is validated before anything is written; on success it is copied
+    into the run folder as model_int8.tflite next to check.json and golden.npz,
+    so `tinyml export` can take it from there.
+    """
+    from .convert.check import run_check
+    from .runs import sha256_file
+    from .tflite_file import load_tflite
+    src = Path(model_path)
+    load_tflite(src)  # clear ModelError naming the file if it is not a .tflite
+    run = run_dir_for(cfg)
+    params = {"version": STAGE_VERSION, "seed": cfg.run.seed, "data": cfg.section("data"),
+              "check": cfg.section("check"), "model": str(src), "model_sha256": sha256_file(src)}
+
+    def fn(tmp: Path) -> dict[str, Any]:
+        t0 = time.perf_counter()
+        metrics = run_check(src, _dataset(cfg), cfg.check, tmp, progress=progress)
+        shutil.copyfile(src, tmp / INT8_TFLITE)
+        return {**metrics, "model": str(src), "seconds": round(time.perf_counter() - t0, 3)}
+
+    result = run.stage("check", params, [], [CHECK_JSON, GOLDEN, INT8_TFLITE], fn, force=force)
     write_config(cfg)
-    return run.stage(name, params, inputs, outputs, lambda tmp: fn(cfg, run, tmp, progress), force=force)
+    return result
 
 
 def run_pipeline(cfg: Config, stages: list[str] | None = None, force: bool = False,

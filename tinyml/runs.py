@@ -111,11 +111,17 @@ class RunDir:
             return StageResult(stage, rec.get("metrics", {}), rec.get("seconds", 0.0), True, outputs)
 
         t0 = time.perf_counter()
-        with atomic.staging_dir(self.root, stage) as tmp:
-            metrics = fn(tmp) or {}
-            missing = [o for o in outputs if not (tmp / o).exists()]
-            if missing:
-                raise RuntimeError(f"stage '{stage}' did not write {missing}")
+        new_root = not self.root.exists()
+        try:
+            with atomic.staging_dir(self.root, stage) as tmp:
+                metrics = fn(tmp) or {}
+                missing = [o for o in outputs if not (tmp / o).exists()]
+                if missing:
+                    raise RuntimeError(f"stage '{stage}' did not write {missing}")
+        except BaseException:
+            if new_root and self.root.is_dir() and not any(self.root.iterdir()):
+                self.root.rmdir()  # a first stage that fails leaves no empty run folder
+            raise
         seconds = time.perf_counter() - t0
         m = self.manifest()
         m["stages"][stage] = {

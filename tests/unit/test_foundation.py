@@ -98,7 +98,11 @@ def test_interrupted_stage_leaves_no_artifact(tmp_path):
 
     with pytest.raises(KeyboardInterrupt):
         run.stage("q", {}, [], ["model.bin"], fn)
-    assert sorted(p.name for p in run.root.iterdir()) == []
+    assert not run.root.exists()  # not even an empty run folder
+    run.stage("ok", {}, [], ["a.txt"], lambda out: (out / "a.txt").write_text("a") and {})
+    with pytest.raises(KeyboardInterrupt):
+        run.stage("q", {}, [], ["model.bin"], fn)
+    assert sorted(p.name for p in run.root.iterdir()) == ["a.txt", "manifest.json"]
 
 
 def test_stage_missing_input_is_clear(tmp_path):

@@ -27,6 +27,7 @@ from pathlib import Path, PurePosixPath
 
 from ..atomic import atomic_path
 from ..errors import DataError
+from ..runs import sha256_file
 
 ENV_ROOT = "TINYML_DATASETS"
 CHUNK = 1 << 16
@@ -36,14 +37,6 @@ def datasets_root(cfg=None) -> Path:
     """Where downloads are cached: cfg.cache_dir, $TINYML_DATASETS, or ./datasets."""
     explicit = getattr(cfg, "cache_dir", None) if cfg is not None else None
     return Path(explicit or os.environ.get(ENV_ROOT) or "datasets").expanduser()
-
-
-def sha256_file(path: str | Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def progress_bar(total: int | None, desc: str, progress: bool | None, unit: str = "B"):

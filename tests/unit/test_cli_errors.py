@@ -1,0 +1,104 @@
+"""Bad input through the real CLI: a clear message naming the culprit, a
+non-zero exit code of the right class, and nothing left in the run folder."""
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from tinyml.data.audio import write_wav
+
+
+def _tinyml(*args, cwd=None):
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
+    return subprocess.run([sys.executable, "-m", "tinyml.cli", *map(str, args)],
+                          capture_output=True, text=True, cwd=cwd, env=env, timeout=600)
+
+
+def _assert_clean_failure(out, code, *needles, runs=None):
+    assert out.returncode == code, (out.returncode, out.stderr[-2000:])
+    # TensorFlow's C++ start-up lines may come first; our message is one "error: " line + hint.
+    assert "\nerror: " in "\n" + out.stderr, out.stderr[-2000:]
+    assert "Traceback" not in out.stderr
+    for n in needles:
+        assert str(n) in out.stderr, (n, out.stderr)
+    if runs is not None:
+        left = [p for p in Path(runs).rglob("*")] if Path(runs).exists() else []
+        assert left == [], f"artifacts left behind: {left}"
+
+
+def _png(path, value=128):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    Image.fromarray(np.full((8, 8), value, np.uint8)).save(path)
+
+
+def test_missing_dataset_path(tmp_path):
+    runs = tmp_path / "runs"
+    out = _tinyml("train", "--dataset", "images", "--data-path", tmp_path / "nope", "--runs-dir", runs)
+    _assert_clean_failure(out, 3, tmp_path / "nope", runs=runs)
+
+
+def test_empty_class_folder(tmp_path):
+    data, runs = tmp_path / "imgs", tmp_path / "runs"
+    for i in range(3):
+        _png(data / "cat" / f"{i}.png")
+    (data / "dog").mkdir()
+    out = _tinyml("train", "--dataset", "images", "--data-path", data, "--runs-dir", runs)
+    _assert_clean_failure(out, 3, data / "dog", runs=runs)
+
+
+def test_corrupt_image(tmp_path):
+    data, runs = tmp_path / "imgs", tmp_path / "runs"
+    for c in ("cat", "dog"):
+        for i in range(3):
+            _png(data / c / f"{i}.png", 40 * i)
+    bad = data / "dog" / "broken.png"
+    bad.write_bytes(b"\x89PNG\r\n\x1a\n" + b"\x00" * 20)
+    out = _tinyml("train", "--dataset", "images", "--data-path", data, "--runs-dir", runs)
+    _assert_clean_failure(out, 3, bad, runs=runs)
+
+
+def test_corrupt_wav(tmp_path):
+    data, runs = tmp_path / "wavs", tmp_path / "runs"
+    t = np.arange(16000) / 16000
+    for c, f in (("yes", 440.0), ("no", 880.0)):
+        (data / c).mkdir(parents=True)
+        for i in range(2):
+            write_wav(data / c / f"{i}.wav", 0.3 * np.sin(2 * np.pi * f * t), 16000)
+    bad = data / "no" / "broken.wav"
+    bad.write_bytes(b"RIFF\x24\x00\x00\x00WAVEjunk")
+    out = _tinyml("train", "--dataset", "wav", "--data-path", data, "--runs-dir", runs)
+    _assert_clean_failure(out, 3, bad, runs=runs)
+
+
+def test_config_key_of_wrong_type(tmp_path):
+    cfg, runs = tmp_path / "c.toml", tmp_path / "runs"
+    cfg.write_text('[student]\nmax_params = "small"\n')
+    out = _tinyml("pipeline", "-c", cfg, "--runs-dir", runs)
+    _assert_clean_failure(out, 2, cfg, "[student] max_params", runs=runs)
+
+
+def test_budget_no_architecture_can_meet(tmp_path):
+    cfg, runs = tmp_path / "c.toml", tmp_path / "runs"
+    cfg.write_text("[student]\nmax_params = 20\nmax_bytes = 500\n")
+    out = _tinyml("distill", "-c", cfg, "--runs-dir", runs)
+    _assert_clean_failure(out, 4, "max_params", runs=runs)
+
+
+@pytest.mark.parametrize("content", [b"", b"not a model at all\n", os.urandom(4096)])
+def test_check_refuses_a_file_that_is_not_a_flatbuffer(tmp_path, content):
+    model, runs = tmp_path / "model.tflite", tmp_path / "runs"
+    model.write_bytes(content)
+    out = _tinyml("check", "--model", model, "--runs-dir", runs)
+    _assert_clean_failure(out, 5, model, runs=runs)
+
+
+def test_check_refuses_a_float_only_model(tmp_path):
+    from tflite_micro.python.tflite_micro import runtime
+    sine = Path(runtime.__file__).parent / "sine_float.tflite"   # a real float .tflite
+    runs = tmp_path / "runs"
+    out = _tinyml("check", "--model", sine, "--runs-dir", runs)
+    _assert_clean_failure(out, 5, sine, "int8", "tinyml quantize", runs=runs)
