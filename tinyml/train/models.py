@@ -40,6 +40,9 @@ def build_teacher(input_shape: tuple[int, ...], num_classes: int, cfg: Any) -> A
     inp = k.Input(shape=input_shape, name="x")
     x = inp
     if len(input_shape) == 3:
+        shift = getattr(cfg, "augment_shift", 0.0)
+        if shift > 0:  # active only in training; the teacher's logits for distillation are clean
+            x = L.RandomTranslation(shift, shift, fill_mode="constant", name="augment")(x)
         for i, f in enumerate(cfg.filters):
             for j in range(2):
                 x = L.Conv2D(f, 3, padding="same", use_bias=False, name=f"c{i}{j}")(x)
