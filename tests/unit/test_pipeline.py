@@ -49,10 +49,8 @@ def test_interrupted_stage_leaves_no_output(tmp_path, monkeypatch):
     with pytest.raises(KeyboardInterrupt):
         pipeline.run_stage("teacher", cfg)
     run = tmp_path / "t"
-    assert not (run / "teacher.keras").exists()
-    assert not [p.name for p in run.iterdir() if p.name.startswith(".")]   # no staging/temp left
-    manifest = json.loads((run / "manifest.json").read_text()) if (run / "manifest.json").exists() else {}
-    assert "teacher" not in manifest.get("stages", {})
+    # The first stage of a new run failed: not even the run folder (or config.toml) is left.
+    assert not run.exists()
 
 
 def test_stage_needs_its_inputs(tmp_path):
