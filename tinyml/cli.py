@@ -83,7 +83,12 @@ def main() -> None:
     microcontroller, and measure how well it runs there.
 
     Quick start:  tinyml pipeline   then   tinyml export --target qemu_m4
+
+    TensorFlow's own logs go to the system temp folder (tinyml-native.log);
+    set TINYML_VERBOSE=1 to see them on the terminal.
     """
+    from .quiet import route_native_logs
+    route_native_logs()
 
 
 main.add_command(_stage_command("train", ["teacher"], "Train the float teacher model."))

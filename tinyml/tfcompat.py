@@ -11,11 +11,18 @@ import os
 from typing import Any
 
 
+_TF: Any = None
+
+
 def tf() -> Any:
-    os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    import tensorflow as _tf
-    return _tf
+    # Cached, so code traced by tf.function (losses call this) never touches os.environ.
+    global _TF
+    if _TF is None:
+        os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
+        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+        import tensorflow as _tf
+        _TF = _tf
+    return _TF
 
 
 def keras() -> Any:
