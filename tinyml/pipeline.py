@@ -265,14 +265,9 @@ def _stage_check(cfg: Config, run: RunDir, tmp: Path, progress: bool) -> dict[st
 def _stage_report(cfg: Config, run: RunDir, tmp: Path, progress: bool) -> dict[str, Any]:
     from .report.render import write_report
     t0 = time.perf_counter()
-    # The report reads the run folder; give it a snapshot in the staging folder
-    # so its outputs move in together (and only) when it succeeds.
-    copies = [n for n in ("manifest.json", CHECK_JSON, INT8_TFLITE, FLOAT_TFLITE) if run.exists(n)]
-    for n in copies:
-        shutil.copyfile(run.path(n), tmp / n)
-    written = write_report(tmp)
-    for n in copies:
-        (tmp / n).unlink()
+    # Read the run folder, write into the staging folder: the outputs move in
+    # together (and only) when the stage succeeds.
+    written = write_report(run.root, tmp)
     return {"files": sorted(Path(p).name for p in written), "seconds": round(time.perf_counter() - t0, 3)}
 
 

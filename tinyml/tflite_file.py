@@ -12,6 +12,7 @@ import hashlib
 import struct
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -31,13 +32,13 @@ _DTYPES = {
 FLOAT_DTYPES = frozenset({"FLOAT32", "FLOAT16", "FLOAT64", "BFLOAT16"})
 
 
-def _schema():
+def schema():
     from tflite_micro.tensorflow.lite.micro.python import schema_py_generated
     return schema_py_generated
 
 
-def _builtin_names() -> dict[int, str]:
-    bo = _schema().BuiltinOperator
+def builtin_names() -> dict[int, str]:
+    bo = schema().BuiltinOperator
     return {v: k for k, v in vars(bo).items() if not k.startswith("_") and isinstance(v, int)}
 
 
@@ -111,6 +112,7 @@ class TfliteModel:
     outputs: list[int]
     description: str = ""
     signature_outputs: dict[int, str] = field(default_factory=dict)   # tensor index -> name
+    flatbuffer: Any = field(default=None, repr=False, compare=False)  # schema ModelT (object API)
 
     @property
     def size(self) -> int:
@@ -198,7 +200,7 @@ def parse_tflite(data: bytes, path: str | Path = "<bytes>") -> TfliteModel:
     if root < 8 or root + 4 > n:
         raise _fail(path, f"not a TFLite flatbuffer: root table offset {root} is outside the "
                           f"{n}-byte file (truncated?)")
-    sch = _schema()
+    sch = schema()
     try:
         m = sch.ModelT.InitFromObj(sch.Model.GetRootAs(data, 0))
     except Exception as e:  # the generated parser raises whatever it trips on
@@ -216,7 +218,7 @@ def _build(m, data: bytes, path: Path) -> TfliteModel:
     sg = subgraphs[0]
     buffers = m.buffers or []
     codes = m.operatorCodes or []
-    names = _builtin_names()
+    names = builtin_names()
 
     def buffer_len(bi: int) -> int:
         b = buffers[bi]
@@ -293,4 +295,4 @@ def _build(m, data: bytes, path: Path) -> TfliteModel:
         ops.append(Op(oi, opname, int(oc.version), ins, outs, out_name, layer))
 
     desc = m.description.decode("utf-8", "replace") if isinstance(m.description, bytes) else (m.description or "")
-    return TfliteModel(path, bytes(data), ops, tensors, inputs, outputs, desc, sig_out)
+    return TfliteModel(path, bytes(data), ops, tensors, inputs, outputs, desc, sig_out, flatbuffer=m)

@@ -49,8 +49,8 @@ class ModelInfo:
 
 def builtin_op_names() -> dict[int, str]:
     """Builtin operator code -> name, from the .tflite schema."""
-    from ..tflite_file import _builtin_names
-    return _builtin_names()
+    from ..tflite_file import builtin_names
+    return builtin_names()
 
 
 def read_model_info(tflite: bytes, source: str = "model_int8.tflite") -> ModelInfo:

@@ -8,14 +8,13 @@ lists and dicts, so a tampered file cannot run code.
 from __future__ import annotations
 
 import importlib
-import os
 import pickle
 from pathlib import Path
 
 import numpy as np
 
 from ..errors import DataError
-from .download import datasets_root, fetch_and_extract
+from .download import dataset_source
 from .registry import Dataset, register
 from .splits import cap_per_class, shuffled, split_from_train
 
@@ -85,15 +84,8 @@ def _find_batches(root: Path) -> Path:
 
 
 def source_dir(cfg) -> Path:
-    if cfg.path:
-        p = Path(cfg.path).expanduser()
-        if not p.is_dir():
-            raise DataError(f"dataset path {p} does not exist",
-                            hint="point [data] path at the extracted cifar-10-batches-py folder")
-        return _find_batches(p)
-    override = cfg.url or os.environ.get(ENV_URL)
-    sha = cfg.sha256 if override else (cfg.sha256 or SHA256)
-    return _find_batches(fetch_and_extract(override or URL, "cifar10", sha256=sha, root=datasets_root(cfg)))
+    return dataset_source(cfg, "cifar10", URL, SHA256, ENV_URL, _find_batches,
+                          hint="point [data] path at the extracted cifar-10-batches-py folder")
 
 
 def _to_float(images: np.ndarray, cfg) -> np.ndarray:

@@ -24,6 +24,7 @@ import urllib.request
 import zipfile
 import zlib
 from pathlib import Path, PurePosixPath
+from typing import Callable
 
 from ..atomic import atomic_path
 from ..errors import DataError
@@ -190,3 +191,18 @@ def fetch_and_extract(url: str, name: str, *, sha256: str | None = None, root: s
     """Download (cached) and extract (cached) an archive; return the extracted folder."""
     archive = fetch(url, name, sha256=sha256, root=root, progress=progress)
     return extract(archive, archive.parent / archive_stem(archive), progress=progress)
+
+
+def dataset_source(cfg, name: str, url: str, sha256: str | None, env_url: str,
+                   find: Callable[[Path], Path], hint: str) -> Path:
+    """The folder a downloadable dataset is read from: `[data] path` if given,
+    else the cached download of `[data] url`, $`env_url` or the official `url`.
+    `find` locates the dataset's root inside that folder."""
+    if cfg.path:
+        p = Path(cfg.path).expanduser()
+        if not p.is_dir():
+            raise DataError(f"dataset path {p} does not exist", hint=hint)
+        return find(p)
+    override = cfg.url or os.environ.get(env_url)
+    sha = cfg.sha256 if override else (cfg.sha256 or sha256)
+    return find(fetch_and_extract(override or url, name, sha256=sha, root=datasets_root(cfg)))

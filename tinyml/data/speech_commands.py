@@ -16,7 +16,6 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-import os
 from pathlib import Path
 
 import numpy as np
@@ -24,7 +23,7 @@ import numpy as np
 from ..atomic import atomic_path
 from ..errors import DataError
 from .audio import read_wav
-from .download import progress_bar, datasets_root, fetch_and_extract
+from .download import dataset_source, datasets_root, progress_bar
 from .features import extract, spec_from_config
 from .registry import Dataset, register
 from .splits import shuffled
@@ -46,16 +45,8 @@ def _find_root(root: Path) -> Path:
 
 
 def source_dir(cfg) -> Path:
-    if cfg.path:
-        p = Path(cfg.path).expanduser()
-        if not p.is_dir():
-            raise DataError(f"dataset path {p} does not exist",
-                            hint="point [data] path at the extracted speech_commands_v0.02 folder")
-        return _find_root(p)
-    override = cfg.url or os.environ.get(ENV_URL)
-    sha = cfg.sha256 if override else (cfg.sha256 or SHA256)
-    return _find_root(fetch_and_extract(override or URL, "speech_commands", sha256=sha,
-                                        root=datasets_root(cfg)))
+    return dataset_source(cfg, "speech_commands", URL, SHA256, ENV_URL, _find_root,
+                          hint="point [data] path at the extracted speech_commands_v0.02 folder")
 
 
 def _read_list(path: Path) -> set[str]:

@@ -29,13 +29,7 @@ void tm_k_logistic_s8(const int8_t *in, int8_t *out, int32_t size,
                 r = a > 0 ? pos : INT32_MAX - pos;
             }
             v = tm_aot_rdpot(r, 23) - 128; /* Q0.31 -> Q8.23, zp -128 */
-            if (v > 127) {
-                v = 127;
-            }
-            if (v < -128) {
-                v = -128;
-            }
-            out[i] = (int8_t)v;
+            out[i] = (int8_t)tm_aot_clamp(v, -128, 127);
         }
     }
 }

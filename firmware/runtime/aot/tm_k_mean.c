@@ -19,13 +19,7 @@ void tm_k_mean_s8(const int8_t *in, int8_t *out, int32_t outer,
             }
             sum -= in_zp * reduce;
             v = tm_aot_mul_by_qm(sum, multiplier, (int)shift) + out_zp;
-            if (v > 127) {
-                v = 127;
-            }
-            if (v < -128) {
-                v = -128;
-            }
-            out[o * inner + i] = (int8_t)v;
+            out[o * inner + i] = (int8_t)tm_aot_clamp(v, -128, 127);
         }
     }
 }

@@ -13,7 +13,7 @@
 
 #include <stdint.h>
 
-#include "tm_aot.h" /* tm_aot_srdhm, tm_aot_rdpot, tm_aot_mul_by_qm */
+#include "tm_aot.h" /* tm_aot_srdhm, tm_aot_rdpot, tm_aot_mul_by_qm, tm_aot_clamp */
 
 #ifdef __cplusplus
 extern "C" {

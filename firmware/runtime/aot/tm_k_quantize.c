@@ -9,13 +9,7 @@ void tm_k_requantize_s8(const int8_t *in, int8_t *out, int32_t size,
     for (i = 0; i < size; ++i) {
         int32_t v = tm_aot_mul_by_qm((int32_t)in[i] - in_zp, multiplier, (int)shift)
                     + out_zp;
-        if (v > 127) {
-            v = 127;
-        }
-        if (v < -128) {
-            v = -128;
-        }
-        out[i] = (int8_t)v;
+        out[i] = (int8_t)tm_aot_clamp(v, -128, 127);
     }
 }
 
@@ -45,13 +39,7 @@ void tm_k_quantize_f32_s8(const float *in, int8_t *out, int32_t size,
             } else if (frac <= -0.5f) {
                 --t;
             }
-            v = t + zp;
-            if (v > 127) {
-                v = 127;
-            }
-            if (v < -128) {
-                v = -128;
-            }
+            v = tm_aot_clamp(t + zp, -128, 127);
         }
         out[i] = (int8_t)v;
     }

@@ -148,13 +148,7 @@ void tm_k_softmax_s8(const int8_t *in, int8_t *out, int32_t outer,
                 const int32_t e = tm_k_fx_exp_neg(scaled, TM_SM_DIFF_INT_BITS);
                 int32_t v = tm_aot_rdpot(tm_aot_srdhm(shifted_scale, e),
                                           exponent) - 128;
-                if (v > 127) {
-                    v = 127;
-                }
-                if (v < -128) {
-                    v = -128;
-                }
-                orow[c] = (int8_t)v;
+                orow[c] = (int8_t)tm_aot_clamp(v, -128, 127);
             } else {
                 orow[c] = -128;
             }

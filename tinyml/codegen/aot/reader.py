@@ -7,18 +7,13 @@ Options become snake_case dicts: `Conv2DOptions.strideH` -> `stride_h`,
 """
 from __future__ import annotations
 
-import hashlib
 import re
 
 import numpy as np
 
 from ...errors import ModelError
+from ...tflite_file import parse_tflite, schema
 from .ir import Graph, Op, Tensor
-
-
-def _schema():
-    from tflite_micro.tensorflow.lite.micro.python import schema_py_generated as s
-    return s
 
 
 def _enum_names(cls) -> dict[int, str]:
@@ -57,60 +52,33 @@ def _options(obj, s) -> dict:
 
 
 def read_tflite(model_bytes: bytes, source: str = "<model>") -> Graph:
-    """Parse `model_bytes` into a Graph. Raises ModelError on an unreadable file."""
-    s = _schema()
-    if len(model_bytes) < 8 or bytes(model_bytes[4:8]) != b"TFL3":
-        raise ModelError(f"{source}: not a readable .tflite flatbuffer (no TFL3 identifier "
-                         "at byte 4)", hint="pass the model_int8.tflite written by `tinyml quantize`")
-    try:
-        m = s.ModelT.InitFromPackedBuf(bytearray(model_bytes), 0)
-    except Exception as e:  # flatbuffers raises assorted errors on garbage
-        raise ModelError(f"{source}: not a readable .tflite flatbuffer ({e})",
-                         hint="pass the model_int8.tflite written by `tinyml quantize`") from None
-    if not m.subgraphs:
-        raise ModelError(f"{source}: the model has no subgraph")
-    if len(m.subgraphs) != 1:
-        raise ModelError(f"{source}: {len(m.subgraphs)} subgraphs (control flow) are not "
-                         "supported by the AOT runtime", hint="use --runtime tflm")
+    """Parse `model_bytes` into a Graph. The file is validated by the project's
+    shared reader (tinyml.tflite_file), which raises ModelError naming `source`."""
+    fm = parse_tflite(bytes(model_bytes), source)
+    m, s = fm.flatbuffer, schema()
     sg = m.subgraphs[0]
-    types = _enum_names(s.TensorType)
-    ops_names = _enum_names(s.BuiltinOperator)
 
     tensors: list[Tensor] = []
-    for i, t in enumerate(sg.tensors):
-        tname = types.get(t.type, str(t.type))
-        dtype = _NP_DTYPES.get(tname, tname.lower())
-        shape = tuple(int(x) for x in (t.shape if t.shape is not None else []))
-        q = t.quantization
-        scale = np.asarray(q.scale if q is not None and q.scale is not None else [], np.float32)
-        zp = np.asarray(q.zeroPoint if q is not None and q.zeroPoint is not None else [], np.int64)
-        axis = int(q.quantizedDimension) if q is not None else 0
+    for t, ft in zip(sg.tensors or [], fm.tensors):
+        dtype = _NP_DTYPES.get(ft.dtype, ft.dtype.lower())
         data = None
         buf = m.buffers[t.buffer] if 0 <= t.buffer < len(m.buffers) else None
         if buf is not None and buf.data is not None and len(buf.data):
             raw = np.asarray(buf.data, np.uint8).tobytes()
             try:
                 data = np.frombuffer(raw, dtype=np.dtype(dtype).newbyteorder("<")).astype(dtype)
-                data = data.reshape(shape)
+                data = data.reshape(ft.shape)
             except (TypeError, ValueError):
-                raise ModelError(f"{source}: constant tensor #{i} '{t.name.decode()}' has "
-                                 f"{len(raw)} bytes, not matching {dtype}{list(shape)}") from None
-        name = t.name.decode("utf-8", "replace") if isinstance(t.name, bytes) else str(t.name)
-        tensors.append(Tensor(i, name, shape, dtype, scale, zp, axis, data))
+                raise ModelError(f"{source}: constant tensor #{ft.index} '{ft.name}' has "
+                                 f"{len(raw)} bytes, not matching {dtype}{list(ft.shape)}") from None
+        tensors.append(Tensor(ft.index, ft.name, ft.shape, dtype, ft.scale, ft.zero_point,
+                              ft.quantized_dimension, data))
 
     ops: list[Op] = []
-    for i, o in enumerate(sg.operators or []):
-        code = m.operatorCodes[o.opcodeIndex]
-        b = max(int(code.builtinCode), int(code.deprecatedBuiltinCode))
-        builtin = ops_names.get(b, f"BUILTIN_{b}")
-        if builtin == "CUSTOM":
-            cc = code.customCode.decode() if code.customCode else "?"
-            builtin = f"CUSTOM:{cc}"
-        ins = [tensors[j] if j >= 0 else None for j in (o.inputs if o.inputs is not None else [])]
-        outs = [tensors[j] for j in (o.outputs if o.outputs is not None else [])]
-        ops.append(Op(i, builtin, _options(o.builtinOptions, s), ins, outs))
+    for o, fo in zip(sg.operators or [], fm.ops):
+        ins = [tensors[j] if j >= 0 else None for j in fo.inputs]
+        outs = [tensors[j] for j in fo.outputs]
+        ops.append(Op(fo.index, fo.name, _options(o.builtinOptions, s), ins, outs))
 
-    g_in = [tensors[j] for j in sg.inputs]
-    g_out = [tensors[j] for j in sg.outputs]
-    desc = m.description.decode() if isinstance(m.description, bytes) else (m.description or "")
-    return Graph(tensors, ops, g_in, g_out, hashlib.sha256(model_bytes).hexdigest(), desc)
+    return Graph(tensors, ops, [tensors[j] for j in fm.inputs], [tensors[j] for j in fm.outputs],
+                 fm.sha256, fm.description)

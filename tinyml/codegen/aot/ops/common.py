@@ -33,3 +33,14 @@ def check_symmetric_filter(ctx: OpContext, w) -> None:
         ctx.unsupported(f"weights are {w.dtype}, only int8 is supported", w)
     if w.zero_point.size and np.any(w.zero_point != 0):
         ctx.unsupported("weights must be symmetric (zero point 0)", w)
+
+
+def weighted_io(op, ctx: OpContext):
+    """(input, weights, bias or None, output) of a conv / depthwise / FC op, with
+    int8 activations and constant symmetric int8 weights checked."""
+    x, w = op.inputs[0], op.inputs[1]
+    b = op.inputs[2] if len(op.inputs) > 2 else None
+    y = op.outputs[0]
+    ctx.require_int8(x, y)
+    check_symmetric_filter(ctx, w)
+    return x, w, b, y

@@ -6,7 +6,7 @@ import numpy as np
 from .. import quant
 from . import register
 from .base import OpContext
-from .common import bias_values, check_symmetric_filter, fold_bias
+from .common import bias_values, fold_bias, weighted_io
 
 
 MAX_DW_TAPS = 100   # TM_DW_MAX_TAPS in tm_k_dwconv.h
@@ -78,11 +78,7 @@ def _requant(ctx: OpContext, x, w, y, channels: int) -> dict:
 
 @register("CONV_2D")
 def lower_conv2d(op, ctx: OpContext) -> None:
-    x, w = op.inputs[0], op.inputs[1]
-    b = op.inputs[2] if len(op.inputs) > 2 else None
-    y = op.outputs[0]
-    ctx.require_int8(x, y)
-    check_symmetric_filter(ctx, w)
+    x, w, b, y = weighted_io(op, ctx)
     if len(w.shape) != 4:
         ctx.unsupported(f"filter must be 4-D, got {list(w.shape)}", w)
     out_c, k_h, k_w, w_in_c = w.shape
@@ -113,11 +109,7 @@ def lower_conv2d(op, ctx: OpContext) -> None:
 
 @register("DEPTHWISE_CONV_2D")
 def lower_depthwise(op, ctx: OpContext) -> None:
-    x, w = op.inputs[0], op.inputs[1]
-    b = op.inputs[2] if len(op.inputs) > 2 else None
-    y = op.outputs[0]
-    ctx.require_int8(x, y)
-    check_symmetric_filter(ctx, w)
+    x, w, b, y = weighted_io(op, ctx)
     if len(w.shape) != 4 or w.shape[0] != 1:
         ctx.unsupported(f"depthwise filter must be [1, kh, kw, C], got {list(w.shape)}", w)
     _, k_h, k_w, out_c = w.shape

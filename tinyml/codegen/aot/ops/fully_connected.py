@@ -6,16 +6,12 @@ import numpy as np
 from .. import quant
 from . import register
 from .base import OpContext
-from .common import bias_values, check_symmetric_filter, fold_bias
+from .common import bias_values, fold_bias, weighted_io
 
 
 @register("FULLY_CONNECTED")
 def lower_fully_connected(op, ctx: OpContext) -> None:
-    x, w = op.inputs[0], op.inputs[1]
-    b = op.inputs[2] if len(op.inputs) > 2 else None
-    y = op.outputs[0]
-    ctx.require_int8(x, y)
-    check_symmetric_filter(ctx, w)
+    x, w, b, y = weighted_io(op, ctx)
     if op.options.get("weights_format", 0) != 0:
         ctx.unsupported("shuffled weights format is not supported", w)
     if len(w.shape) != 2:
