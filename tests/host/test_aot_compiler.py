@@ -7,7 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from aot_harness import assert_bit_exact, to_int8_tflite
+import numpy as np
+
+from aot_harness import assert_bit_exact, random_inputs, to_int8_tflite
 from tinyml.codegen.aot import RUNTIME_DIR, compile_tflite
 from tinyml.errors import ModelError, UnsupportedOpError
 
@@ -209,5 +211,97 @@ def _reverse_chain_model():
 def test_reverse_order_kernels_bit_exact():
     res = assert_bit_exact(_reverse_chain_model(), n_inputs=4)
     _check_plan(res)
-    dw = {i for i, name in enumerate(res.ops) if name == "DEPTHWISE_CONV_2D"}
-    assert dw <= res.plan.reverse_ops      # m=2 (single pixels) and m=1 (pairs + odd tail)
+    assert res.plan.reverse_ops        # every kernel's reverse order: test_aot_access.py
+
+
+def _overlapped_ops(res) -> set[int]:
+    """Ops whose output shares bytes with their input in the plan."""
+    by_key = {b.key: b for b in res.plan.buffers}
+    return {op for (ko, ki), (op, _, _) in res.plan.accesses.items()
+            if by_key[ko].offset < by_key[ki].offset + by_key[ki].size
+            and by_key[ki].offset < by_key[ko].offset + by_key[ko].size}
+
+
+def _width1_kws_model(seed: int = 0) -> bytes:
+    """The shape a real wake-word model got wrong: DEPTHWISE_CONV_2D into a 1x1
+    CONV_2D from [1,28,1,40] to [1,28,1,128] (width 1: a pixel pair is two rows)."""
+    from tinyml.tfcompat import keras, seed_everything
+    seed_everything(seed)
+    k = keras()
+    L = k.layers
+    inp = k.Input((28, 1, 40))
+    x = L.DepthwiseConv2D((3, 1), padding="same", activation="relu")(inp)
+    x = L.Conv2D(128, 1, activation="relu")(x)
+    x = L.DepthwiseConv2D((3, 1), padding="same")(x)
+    x = L.Conv2D(40, 1, activation="relu")(x)
+    out = L.Softmax()(L.Dense(2)(L.Flatten()(x)))
+    return to_int8_tflite(k.Model(inp, out))
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_regression_width1_1x1_conv_after_depthwise(seed):
+    tfl = _width1_kws_model(seed)
+    res = compile_tflite(tfl)
+    assert res.ops[:2] == ["DEPTHWISE_CONV_2D", "CONV_2D"]
+    assert res.graph.ops[1].outputs[0].shape == (1, 28, 1, 128)
+    assert 1 in _overlapped_ops(res), "the 1x1 conv's output should overlap its input"
+    x = random_inputs(res, 20, seed)
+    x[2], x[3] = -128, 127                 # the extremes that flipped the class
+    assert_bit_exact(tfl, inputs=np.concatenate([x, x[:2]]))
+    _check_plan(res)
+
+
+def test_plan_checker_refuses_an_unsafe_placement():
+    """Move the 1x1 conv's output to the place the old per-row gap allowed (one
+    row of 40 bytes plus alignment above its input, run in reverse): refused."""
+    from tinyml.codegen.aot.verify import PlanError, verify_plan
+    res = compile_tflite(_width1_kws_model(0))
+    plan, g = res.plan, res.graph
+    op = g.ops[1]
+    by_key = {b.key: b for b in plan.buffers}
+    bi, bo = by_key[f"t{op.inputs[0].index}"], by_key[f"t{op.outputs[0].index}"]
+    verify_plan(g, plan)
+    for i, b in enumerate(plan.buffers):          # spread out: nothing shares a byte
+        b.offset = i << 20
+    plan.arena_bytes = (len(plan.buffers) + 1) << 20
+    plan.reverse_ops.discard(1)
+    verify_plan(g, plan)
+    bo.offset = bi.offset + 48
+    plan.reverse_ops.add(1)
+    with pytest.raises(PlanError, match=r"op #1 CONV_2D.*reverse order.*written at step"):
+        verify_plan(g, plan)
+    bo.offset = bi.offset + access_gap_above(res, 1)
+    verify_plan(g, plan)                          # the derived gap is proven safe
+    a, b = next((a, b) for a in plan.buffers for b in plan.buffers
+                if a is not b and a.first <= b.last and b.first <= a.last and a.size and b.size
+                and (a.key, b.key) not in plan.accesses and (b.key, a.key) not in plan.accesses)
+    a.offset = b.offset                           # two live buffers on the same bytes
+    with pytest.raises(PlanError, match="share bytes while both are live"):
+        verify_plan(g, plan)
+
+
+def access_gap_above(res, op_i: int) -> int:
+    gap = next(rev.gap_above() for (op, _, rev) in res.plan.accesses.values() if op == op_i)
+    return (gap + 15) // 16 * 16
+
+
+def test_first_unsupported_op_named_before_the_dtype():
+    """A model with an int16 input AND an op the runtime lacks: name the op."""
+    from tinyml.tfcompat import keras, seed_everything, tf
+    seed_everything(0)
+    k = keras()
+    inp = k.Input((8,))
+    x = k.layers.Dense(8, name="hidden")(inp)
+    x = k.layers.Activation("tanh", name="squash")(x)
+    m = k.Model(inp, k.layers.Dense(2)(x))
+    conv = tf().lite.TFLiteConverter.from_keras_model(m)
+    conv.optimizations = [tf().lite.Optimize.DEFAULT]
+    conv.representative_dataset = lambda: ([np.random.default_rng(i).uniform(
+        -1, 1, (1, 8)).astype(np.float32)] for i in range(8))
+    conv.target_spec.supported_ops = [
+        tf().lite.OpsSet.EXPERIMENTAL_TFLITE_BUILTINS_ACTIVATIONS_INT16_WEIGHTS_INT8]
+    conv.inference_input_type = conv.inference_output_type = tf().int16
+    with pytest.raises(UnsupportedOpError) as ei:
+        compile_tflite(bytes(conv.convert()))
+    assert ei.value.op == "TANH" and "squash" in str(ei.value)
+    assert "int16" in str(ei.value)

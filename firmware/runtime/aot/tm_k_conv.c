@@ -7,9 +7,11 @@
  * dot product can use SMLAD on Cortex-M DSP. Output pixels go in pairs and output
  * channels in pairs (2x2 blocks), so each loaded word feeds two multiplies.
  *
- * Memory-plan contract (ops/conv.py raster_gaps): every tap of output pixels p and
- * p+1 is read before either is written, and pixels are written in raster order
- * (p->reverse = 0) or in reverse raster order (p->reverse = 1).
+ * Memory-plan contract: the output may overlap the input, so the loop orders are
+ * mirrored step for step in tinyml/codegen/aot/access.py: conv_im2col() (every
+ * tap of a pixel pair is copied to scratch before the pair is written) and
+ * conv_1x1() (inputs read in place once per output channel pair, between the
+ * stores). p->reverse runs the pairs from the end. Change both together.
  */
 #include "tm_k_conv.h"
 

@@ -6,9 +6,9 @@
  * (done by the compiler): the same integers, without a branch per tap. Each
  * output pixel keeps four channels' accumulators in registers across all taps.
  *
- * Memory-plan contract (ops/conv.py raster_gaps): all taps of a pixel are read
- * before the pixel is written, and pixels are written in raster order
- * (p->reverse = 0) or in reverse raster order (p->reverse = 1).
+ * Memory-plan contract: the output may overlap the input, so the loop order
+ * (pixel pairs, channel groups of four, p->reverse) is mirrored step for step
+ * by dwconv() in tinyml/codegen/aot/access.py. Change both together.
  */
 #include "tm_k_dwconv.h"
 

@@ -10,6 +10,7 @@ from .ir import Graph
 from .ops.base import TFLM_HINT, OpContext
 from .planner import Plan, plan_memory
 from .reader import read_tflite
+from .verify import verify_plan
 
 # firmware/runtime/aot in the repository (kernels the generated code calls).
 RUNTIME_DIR = Path(__file__).resolve().parents[3] / "firmware" / "runtime" / "aot"
@@ -64,22 +65,37 @@ def prune_dead_ops(g: Graph) -> Graph:
     return replace(g, ops=keep)
 
 
+def _check_ops_known(g: Graph, registry: dict) -> None:
+    """Name the first op the runtime lacks (and any others) before dtype problems:
+    a model with both should be told about the op, which is the harder fix."""
+    unknown = [op for op in g.ops if op.builtin not in registry]
+    if not unknown:
+        return
+    others = sorted({op.builtin for op in unknown[1:]} - {unknown[0].builtin})
+    msg = (f"op {unknown[0].builtin} is not implemented by the AOT runtime"
+           + (f" (nor {', '.join(others)})" if others else "")
+           + f"; supported: {', '.join(sorted(registry))}")
+    try:
+        _check_graph(g)
+    except ModelError as e:
+        msg += f". Also: {e.message}"
+    OpContext(unknown[0]).unsupported(msg)
+
+
 def compile_graph(g: Graph, name: str = "model") -> AotResult:
     registry = ops_pkg.load_all()
-    _check_graph(g)
     g = prune_dead_ops(g)
+    _check_ops_known(g, registry)
+    _check_graph(g)
     ctxs: list[OpContext] = []
     for op in g.ops:
         ctx = OpContext(op)
-        fn = registry.get(op.builtin)
-        if fn is None:
-            ctx.unsupported(f"op {op.builtin} is not implemented by the AOT runtime "
-                            f"(supported: {', '.join(sorted(registry))})")
-        fn(op, ctx)
+        registry[op.builtin](op, ctx)
         ctxs.append(ctx)
     plan = plan_memory(g, {c.op.index: c.aliases for c in ctxs},
                        {c.op.index: c.scratch_bytes for c in ctxs},
                        {c.op.index: c.overlaps for c in ctxs})
+    verify_plan(g, plan)
     macs = sum(c.macs for c in ctxs)
     weights = sum(int(a.nbytes) for c in ctxs for _, _, a in c.arrays)
     files = emitter.emit(g, ctxs, plan, name, macs, weights)

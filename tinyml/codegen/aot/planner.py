@@ -7,18 +7,19 @@ whose lifetime intersects. In-place aliases (RESHAPE) share one buffer. The grap
 input and output live in the arena too, so the arena is everything the model needs
 at run time.
 
-Partial in place: an op may declare (ctx.overlap) that its output can start `gap`
-bytes below its input and overlap it, because its kernel consumes input rows before
-the output rows written over them (convolutions in raster order, elementwise ops),
-and optionally `gap_up` bytes above it when the kernel can run in reverse raster
-order; the plan then marks the op reverse (TM_REV<op> = 1). The planner uses an
-overlap only when the input buffer dies at that op. Chains of convolutions thus
-zig-zag inside about one activation plus a few rows.
+Partial in place: an op may declare (ctx.overlap) its kernel's access pattern
+(`access.py`) over one of its inputs, for its forward order and optionally its
+reverse order. From it the planner derives the smallest gap below the input where
+the output may start (forward) and above it (reverse; the plan then marks the op
+reverse, TM_REV<op> = 1). It uses an overlap only when the input buffer dies at that
+op. Chains of convolutions thus zig-zag inside about one activation plus a few rows.
+`verify.py` then proves every overlap of the finished plan safe.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from .access import Access
 from .ir import Graph
 
 ALIGN = 16
@@ -47,6 +48,8 @@ class Plan:
     # (out key, in key) -> (gap below, gap above or None): allowed partial overlaps
     overlaps: dict[tuple[str, str], tuple[int, int | None]] = field(default_factory=dict)
     reverse_ops: set[int] = field(default_factory=set)   # ops whose output sits above input
+    # (out key, in key) -> (op index, forward pattern, reverse pattern or None)
+    accesses: dict[tuple[str, str], tuple[int, Access, Access | None]] = field(default_factory=dict)
 
 
 def _forbidden(b: Buffer, p: Buffer, relax: dict) -> tuple[int, int]:
@@ -67,9 +70,10 @@ def _forbidden(b: Buffer, p: Buffer, relax: dict) -> tuple[int, int]:
 
 def plan_memory(g: Graph, aliases: dict[int, list[tuple[int, int]]],
                 scratch: dict[int, int],
-                overlaps: dict[int, list[tuple[int, int, int, int | None]]] | None = None) -> Plan:
+                overlaps: dict[int, list[tuple[int, int, Access, Access | None]]] | None = None
+                ) -> Plan:
     """aliases: op -> [(out_i, in_i)]; scratch: op -> bytes;
-    overlaps: op -> [(out_i, in_i, gap below, gap above or None)]."""
+    overlaps: op -> [(out_i, in_i, forward access, reverse access or None)]."""
     parent: dict[int, int] = {}
 
     def root(i: int) -> int:
@@ -112,16 +116,16 @@ def plan_memory(g: Graph, aliases: dict[int, list[tuple[int, int]]],
             all_bufs.append(Buffer(f"s{op_i}", scratch[op_i], op_i, op_i))
 
     relax: dict[tuple[str, str], tuple[int, int | None]] = {}
-    relax_op: dict[tuple[str, str], int] = {}
+    accesses: dict[tuple[str, str], tuple[int, Access, Access | None]] = {}
     for op in g.ops:
-        for out_i, in_i, down, up in (overlaps or {}).get(op.index, []):
+        for out_i, in_i, fwd, rev in (overlaps or {}).get(op.index, []):
             ti, to = op.inputs[in_i], op.outputs[out_i]
             if ti is None or ti.is_const:
                 continue
             bi, bo = bufs[root(ti.index)], bufs[root(to.index)]
             if bi is not bo and bi.last == op.index and bo.first == op.index:
-                relax[(bo.key, bi.key)] = (down, up)
-                relax_op[(bo.key, bi.key)] = op.index
+                relax[(bo.key, bi.key)] = (fwd.gap_below(), None if rev is None else rev.gap_above())
+                accesses[(bo.key, bi.key)] = (op.index, fwd, rev)
 
     # Largest first; each buffer takes the allowed offset that grows the arena's extent
     # least (offsets may go negative while planning, so an output can slide below its
@@ -139,9 +143,14 @@ def plan_memory(g: Graph, aliases: dict[int, list[tuple[int, int]]],
     for b in placed:
         b.offset -= lo_all
     by_key = {b.key: b for b in placed}
-    reverse = {op_i for (ko, ki), op_i in relax_op.items()
-               if by_key[ko].offset > by_key[ki].offset
-               and by_key[ko].offset < by_key[ki].offset + by_key[ki].size}
+    # Reverse order where the output overlaps its input at a place the forward
+    # order does not allow (the placement rules above make it one reverse allows).
+    reverse = set()
+    for (ko, ki), (op_i, _, _) in accesses.items():
+        bo, bi = by_key[ko], by_key[ki]
+        d = bo.offset - bi.offset
+        if -bo.size < d < bi.size and d > -relax[(ko, ki)][0]:
+            reverse.add(op_i)
 
     arena = _align(max((b.offset + b.size for b in placed), default=0))
     t_off = {}
@@ -149,4 +158,5 @@ def plan_memory(g: Graph, aliases: dict[int, list[tuple[int, int]]],
         for ti in b.tensors:
             t_off[ti] = b.offset
     s_off = {int(b.key[1:]): b.offset for b in placed if b.key.startswith("s")}
-    return Plan(arena, t_off, s_off, sorted(placed, key=lambda b: b.key), relax, reverse)
+    return Plan(arena, t_off, s_off, sorted(placed, key=lambda b: b.key), relax, reverse,
+                accesses)

@@ -2,7 +2,7 @@
 over up to 4 dims; either input may be a constant."""
 from __future__ import annotations
 
-from .. import quant
+from .. import access, quant
 from . import register
 from .base import OpContext
 
@@ -63,4 +63,4 @@ def lower_add(op, ctx: OpContext) -> None:
     # may share a full-size input's buffer (in place).
     for i, t in enumerate((a, b)):
         if not t.is_const and t.size == y.size:
-            ctx.overlap(0, i, 0)
+            ctx.overlap(0, i, access.elementwise(y.size))

@@ -46,21 +46,19 @@ What it may do (all through ctx)
                              buffer that lives in the arena only while this op runs.
     ctx.alias(out_i, in_i)   in place: output out_i shares input in_i's buffer
                              (same byte size; e.g. RESHAPE). Emit no copy then.
-    ctx.overlap(out_i, in_i, gap)
-                             partial in place: the kernel writes output out_i in
-                             order (raster) and has consumed every input byte below
-                             (write position + gap) before it writes there, so the
-                             output buffer may start `gap` bytes (or more) below
-                             input in_i's buffer and overlap it. Used by the planner
-                             only when the input dies at this op. Elementwise ops:
-                             gap 0 (full in place). Never declare it for a kernel
-                             that reads its input after writing nearby output.
-    ctx.overlap(out_i, in_i, gap, gap_up=n) + ctx.direction()
-                             also allow the output to start `gap_up` bytes (or
-                             more) ABOVE the input, if the kernel can then run in
-                             reverse raster order. ctx.direction() returns a C
-                             macro (`TM_REV<op>`) the planner defines as 1 when it
-                             chose that placement: pass it to the kernel.
+    ctx.overlap(out_i, in_i, forward[, reverse])
+                             partial in place: output out_i may overlap input in_i's
+                             buffer when that input dies at this op. `forward` (and
+                             `reverse`) are `access.Access` patterns: the kernel's
+                             real read/write order, from a mirror of its C loops in
+                             `access.py` (elementwise ops: `access.elementwise(n)`).
+                             The planner derives how far below (forward) or above
+                             (reverse) the input the output may start, and the plan
+                             checker (`verify.py`) proves the chosen placement safe.
+                             Declare `reverse` only together with ctx.direction():
+                             it returns a C macro (`TM_REV<op>`) the planner defines
+                             as 1 when it placed the output above the input; pass it
+                             to the kernel so it runs in that order.
     ctx.add_macs(n)          multiply-accumulates of this op (for reports).
     ctx.unsupported(msg, tensor=None)
                              raise UnsupportedOpError naming op, tensor and layer,
@@ -101,6 +99,7 @@ import numpy as np
 
 from ....errors import UnsupportedOpError
 from .. import quant
+from ..access import Access
 from ..ir import Op, Tensor
 
 TFLM_HINT = ("use the TFLM runtime (`--runtime tflm`), or change the layer so the "
@@ -122,7 +121,7 @@ class OpContext:
         self.headers: list[str] = []
         self.scratch_bytes = 0
         self.aliases: list[tuple[int, int]] = []
-        self.overlaps: list[tuple[int, int, int, int | None]] = []
+        self.overlaps: list[tuple[int, int, Access, Access | None]] = []
         self.wants_direction = False
         self.macs = 0
 
@@ -169,10 +168,14 @@ class OpContext:
             raise ValueError("an in-place alias needs equal byte sizes")
         self.aliases.append((out_i, in_i))
 
-    def overlap(self, out_i: int, in_i: int, gap: int, gap_up: int | None = None) -> None:
-        if gap < 0 or (gap_up is not None and gap_up < 0):
-            raise ValueError("overlap gaps must be >= 0")
-        self.overlaps.append((out_i, in_i, int(gap), None if gap_up is None else int(gap_up)))
+    def overlap(self, out_i: int, in_i: int, forward: Access,
+                reverse: Access | None = None) -> None:
+        t_in, t_out = self.op.inputs[in_i], self.op.outputs[out_i]
+        for acc in (forward, reverse):
+            if acc is not None and (acc.last_read.size != t_in.nbytes
+                                    or acc.first_write.size != t_out.nbytes):
+                raise ValueError("an access pattern must cover the input and output bytes")
+        self.overlaps.append((out_i, in_i, forward, reverse))
 
     def direction(self) -> str:
         self.wants_direction = True

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import quant
+from .. import access, quant
 from . import register
 from .base import OpContext
 from .common import bias_values, fold_bias, weighted_io
@@ -46,26 +46,6 @@ def _geometry(op, ctx: OpContext, x, y, k_h: int, k_w: int) -> dict:
                 pad_h=pad_before(ih, k_h, sh, dh, oh), pad_w=pad_before(iw, k_w, sw, dw, ow))
 
 
-def raster_gaps(g: dict) -> tuple[int, int] | None:
-    """(down, up): how far below / above its input the output may start and overlap it.
-
-    Forward raster order: writing output row oy ends at (oy+1)*OR, and input rows
-    from oy*stride - pad on are still to be read. Reverse order (rows from the
-    bottom): writing row oy starts at oy*OR, and input rows below
-    min(H, oy*stride - pad + effective kernel height) are still to be read.
-    None for batches > 1."""
-    if g["batches"] != 1:
-        return None
-    orow = g["out_w"] * g["out_c"]
-    irow = g["in_w"] * g["in_c"]
-    s, pad, ih = g["stride_h"], g["pad_h"], g["in_h"]
-    eff = (g["k_h"] - 1) * g["dil_h"] + 1
-    down = max(max(0, (oy + 1) * orow - max(0, oy * s - pad) * irow) for oy in range(g["out_h"]))
-    up = max(max(0, min(ih, max(0, oy * s - pad + eff)) * irow - oy * orow)
-             for oy in range(g["out_h"]))
-    return down, up
-
-
 def _requant(ctx: OpContext, x, w, y, channels: int) -> dict:
     if w.scale.size not in (1, channels):
         ctx.unsupported(f"weights have {w.scale.size} scales for {channels} channels", w)
@@ -90,20 +70,22 @@ def lower_conv2d(op, ctx: OpContext) -> None:
         ctx.unsupported("filter and output channel counts differ", w)
     wd = w.data.reshape(out_c, -1)
     bias = fold_bias(ctx, bias_values(ctx, b, out_c), wd, x.scalar_zp())
-    gaps = raster_gaps(g)
+    in_place = g["batches"] == 1       # the kernels' access mirrors assume one image
     fields = dict(g, in_zp=x.scalar_zp(), filter=ctx.const_array("filter", wd),
                   bias=ctx.const_array("bias", bias),
-                  reverse=ctx.direction() if gaps is not None else 0)
+                  reverse=ctx.direction() if in_place else 0)
     fields.update(_requant(ctx, x, w, y, out_c))
     p = ctx.params("tm_conv_params_t", fields)
     ctx.include("tm_k_conv.h")
     if k_h == 1 and k_w == 1 and g["pad_h"] == 0 and g["pad_w"] == 0:
         ctx.call(f"tm_k_conv_1x1(&{p}, {ctx.buf(x)}, {ctx.buf(y)});")
+        pattern = access.conv_1x1
     else:
         s = ctx.scratch(2 * k_h * k_w * g["in_c"])   # im2col of two output pixels
         ctx.call(f"tm_k_conv(&{p}, {ctx.buf(x)}, {ctx.buf(y)}, {s});")
-    if gaps is not None:      # both conv kernels read a pixel's taps before writing it
-        ctx.overlap(0, 0, *gaps)
+        pattern = access.conv_im2col
+    if in_place:
+        ctx.overlap(0, 0, pattern(g, reverse=False), pattern(g, reverse=True))
     ctx.add_macs(g["batches"] * g["out_h"] * g["out_w"] * out_c * k_h * k_w * g["in_c"])
 
 
@@ -126,16 +108,16 @@ def lower_depthwise(op, ctx: OpContext) -> None:
     # Fold -in_zp * sum over all taps into the bias (padding taps read in_zp: adds 0).
     wd = w.data.reshape(k_h * k_w, out_c)
     bias = fold_bias(ctx, bias_values(ctx, b, out_c), wd.T, x.scalar_zp())
-    gaps = raster_gaps(g)
+    in_place = g["batches"] == 1
     fields = dict(g, depth_mult=mult, in_zp=x.scalar_zp(),
                   filter=ctx.const_array("filter", wd.reshape(-1)),
                   bias=ctx.const_array("bias", bias),
-                  reverse=ctx.direction() if gaps is not None else 0)
+                  reverse=ctx.direction() if in_place else 0)
     fields.update(_requant(ctx, x, w, y, out_c))
     p = ctx.params("tm_dwconv_params_t", fields)
     ctx.include("tm_k_dwconv.h")
     s = ctx.scratch(in_c)                      # one row of input zero points
     ctx.call(f"tm_k_dwconv(&{p}, {ctx.buf(x)}, {ctx.buf(y)}, {s});")
-    if gaps is not None:      # all taps of a pixel are read before the pixel is written
-        ctx.overlap(0, 0, *gaps)
+    if in_place:
+        ctx.overlap(0, 0, access.dwconv(g, reverse=False), access.dwconv(g, reverse=True))
     ctx.add_macs(g["batches"] * g["out_h"] * g["out_w"] * out_c * k_h * k_w)
