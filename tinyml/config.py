@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, Literal, Optional
 
 from .errors import ConfigError
+from .targets.budget import RUNTIMES
 
 
 @dataclass
@@ -121,7 +122,10 @@ class CheckConfig:
 @dataclass
 class ExportConfig:
     target: str = "qemu_m4"
-    runtime: Literal["aot", "tflm"] = "aot"
+    runtime: Literal[RUNTIMES] = "aot"       # tinyml.targets.budget.RUNTIMES
+    # The name the device reports as m-model-[...]: the MLPerf Tiny runner picks its
+    # test script by it (kws01, vww01, ic01, ad01). Default: the run name.
+    model_id: Optional[str] = None
 
 
 @dataclass

@@ -6,57 +6,32 @@ target's flash and RAM BEFORE writing anything, then replaces
 firmware/generated/ as one set (staging folder, then rename), so a previous
 model's files never mix with the new ones.
 
-Sizes are in bytes. Flash and RAM needs are estimates built from measured
-model sizes (weights, planned arena, TFLM arena) plus labelled estimates of
-code size; they are meant to refuse clearly hopeless exports early, not to
-replace the linker's verdict.
+Sizes are in bytes. Flash and RAM needs come from tinyml.targets.budget:
+measured model sizes (weights, planned arena, TFLM arena) plus labelled
+estimates of code size, checked against a real qemu_m4 build in CI; they
+refuse clearly hopeless exports early, the linker has the last word.
 """
 from __future__ import annotations
 
 import configparser
 import json
+import re
 import os
 import shutil
 import tempfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
 from . import __version__
 from .errors import BudgetError, ConfigError, ModelError, UnsupportedOpError
 from .targets.base import MemoryBudget, Target
+from .targets.budget import ModelSizes, Need, check_runtime, needs
 
 GENERATED = Path("firmware") / "generated"
 EXPORT_JSON = "export.json"
 RUN_FILES = ("model_int8.tflite", "check.json", "golden.npz")
-RUNTIMES = ("aot", "tflm")
 GITIGNORE = "# Written by `tinyml export`; regenerate instead of editing.\n*\n!.gitignore\n"
-
-# Code-size ESTIMATES (bytes) of the kernels each op kind pulls in, per runtime.
-# tflm: reference/optimized TFLM kernels incl. their Prepare/Eval and parsing code.
-# aot: our C99 kernels (firmware/runtime/aot), usually a fraction of that.
-_CODE_ESTIMATE = {
-    "tflm": {"CONV_2D": 12288, "DEPTHWISE_CONV_2D": 12288, "FULLY_CONNECTED": 6144,
-             "SOFTMAX": 4096, "TRANSPOSE_CONV": 12288, "_other": 3072},
-    "aot": {"CONV_2D": 3072, "DEPTHWISE_CONV_2D": 3072, "FULLY_CONNECTED": 2048,
-            "SOFTMAX": 1536, "_other": 1024},
-}
-
-
-def code_estimate(runtime: str, op_kinds: list[str] | tuple[str, ...]) -> int:
-    table = _CODE_ESTIMATE[runtime]
-    return sum(table.get(op, table["_other"]) for op in dict.fromkeys(op_kinds))
-
-
-@dataclass
-class Need:
-    """What the exported firmware needs of one memory, item by item."""
-    items: dict[str, int] = field(default_factory=dict)
-
-    @property
-    def total(self) -> int:
-        return sum(self.items.values())
-
 
 @dataclass
 class ExportResult:
@@ -145,20 +120,6 @@ def _check_sha(check: dict, g: Any, sha: str, run_dir: Path) -> None:
                          hint="run `tinyml check` again")
 
 
-def target_budget(target: Target, runtime: str) -> MemoryBudget:
-    fn = getattr(target, "budget_for", None)
-    return fn(runtime) if callable(fn) else target.budget
-
-
-def pio_env_for(target: Target, runtime: str) -> str:
-    """`<target>` builds the AOT runtime, `<target>_tflm` the TFLM one (see platformio.ini)."""
-    fn = getattr(target, "env_for", None)
-    if callable(fn):
-        return fn(runtime)
-    from .targets.boards import env_for
-    return env_for(target.name, runtime)
-
-
 def _check_env(project_dir: Path, env: str, runtime: str, target: str) -> None:
     """The project's platformio.ini must exist and define the env we will tell the user to build."""
     ini = project_dir / "platformio.ini"
@@ -186,11 +147,13 @@ def _over(need: Need, have: int, what: str, target: str) -> str | None:
 
 
 def export(run_dir: str | Path, target_name: str, project_dir: str | Path, runtime: str | None = None,
-           progress: Callable[[str], Any] | None = None, target: Target | None = None) -> ExportResult:
+           progress: Callable[[str], Any] | None = None, target: Target | None = None,
+           model_id: str | None = None) -> ExportResult:
     """Generate firmware/generated/ for `target_name` from the run folder `run_dir`.
 
     runtime: "aot" (our compiler) or "tflm" (TensorFlow Lite Micro); default: the
     target's. `target` overrides the registry lookup (tests, custom boards).
+    model_id: the name the device reports (`m-model-[...]`); default: the run name.
     Raises ModelError (missing/stale run files), UnsupportedOpError, BudgetError
     (does not fit: nothing is written), ConfigError (unknown target/env).
     """
@@ -200,10 +163,8 @@ def export(run_dir: str | Path, target_name: str, project_dir: str | Path, runti
     if target is None:
         from .targets import get_target
         target = get_target(target_name)
-    runtime = runtime or target.default_runtime
-    if runtime not in RUNTIMES:
-        raise ConfigError(f"unknown runtime '{runtime}'", hint="use 'aot' or 'tflm'")
-    env = pio_env_for(target, runtime)
+    runtime = check_runtime(runtime or target.default_runtime)
+    env = target.env_for(runtime)
     _check_env(project_dir, env, runtime, target.name)
 
     _say(progress, f"reading {run_dir}")
@@ -212,7 +173,10 @@ def export(run_dir: str | Path, target_name: str, project_dir: str | Path, runti
     _check_sha(check, g, info.sha256, run_dir)
     arena_min, arena_rec = _arena_from_check(check, run_dir / "check.json")
     labels = _labels(check, run_dir)
-    name = run_dir.name
+    if model_id is not None and not re.fullmatch(r"[A-Za-z0-9_.+-]{1,64}", model_id):
+        raise ConfigError(f"[export] model_id {model_id!r} must be 1-64 letters, digits or _.+-",
+                          hint="for the MLPerf Tiny runner use kws01, vww01, ic01 or ad01")
+    name = model_id or run_dir.name       # m-model-[...]: the MLPerf runner's model ID
 
     files: dict[str, str] = {}
     aot = None
@@ -240,22 +204,11 @@ def export(run_dir: str | Path, target_name: str, project_dir: str | Path, runti
                                        source=str(run_dir / "golden.npz")))
 
     # ---- budget, before anything is written ------------------------------
-    budget = target_budget(target, runtime)
-    golden_bytes = len(g) * (info.input.size + info.output.size + 2)
-    harness_io = info.input.size + info.output.size
-    flash, ram = Need(), Need()
-    flash.items["firmware (harness+port+runtime core, estimate)"] = budget.firmware_flash
-    if runtime == "aot":
-        flash.items["weights"] = int(aot.weights_bytes)
-        flash.items["kernel code (estimate)"] = code_estimate("aot", aot.ops)
-        ram.items["planned arena"] = int(aot.peak_ram_bytes)
-    else:
-        flash.items["model .tflite"] = info.size_bytes
-        flash.items["TFLM kernels (estimate)"] = code_estimate("tflm", info.op_kinds)
-        ram.items["TFLM arena"] = arena_rec
-    flash.items["golden vectors"] = golden_bytes
-    ram.items["firmware (harness+port+runtime, estimate)"] = budget.firmware_ram
-    ram.items["harness I/O buffers"] = harness_io
+    budget = target.budget_for(runtime)
+    sizes = ModelSizes(runtime, tuple(aot.ops) if aot else info.ops, info.input.size,
+                       info.output.size, len(g), weights=int(aot.weights_bytes) if aot else 0,
+                       arena=int(aot.peak_ram_bytes) if aot else arena_rec, tflite=info.size_bytes)
+    flash, ram = needs(budget, sizes)
     problems = [p for p in (_over(flash, budget.flash_bytes, "flash", target.name),
                             _over(ram, budget.ram_bytes, "RAM", target.name)) if p]
     if problems:

@@ -2,9 +2,12 @@
 
 `load_tflite(path)` checks the file is a well-formed, single-subgraph TFLite
 flatbuffer and returns a small, read-only view of it (ops, tensors, inputs,
-outputs). Anything wrong becomes a ModelError naming the file and the fault,
-never a parser traceback. The AOT compiler builds its own richer IR; this is
-only what the host checks and the report need.
+outputs, constant data). Anything wrong becomes a ModelError naming the file
+and the fault, never a parser traceback. This is the package's one .tflite
+parser: the host checks, the quantize stage, the export metadata and the AOT
+compiler's reader (which builds its richer IR on top) all go through
+`parse_tflite`, and `layer_from_tensor_name` is the one rule for naming the
+Keras layer an op or tensor came from.
 """
 from __future__ import annotations
 
@@ -59,10 +62,13 @@ def layer_from_tensor_name(name: str | None) -> str | None:
             layer = scopes[0]
         else:
             continue
-        if layer.startswith("quant_") and len(layer) > 6:
-            layer = layer[6:]
-        return layer
+        return _user_layer(layer)
     return None
+
+
+def _user_layer(layer: str) -> str:
+    """The user's layer name: tfmot's QAT wrapper prefix "quant_" dropped."""
+    return layer[6:] if layer.startswith("quant_") and len(layer) > 6 else layer
 
 
 @dataclass(frozen=True)
@@ -121,6 +127,16 @@ class TfliteModel:
     @property
     def sha256(self) -> str:
         return hashlib.sha256(self.data).hexdigest()
+
+    def tensor_bytes(self, index: int) -> bytes:
+        """Raw (little-endian) data of constant tensor `index`; b"" for an activation."""
+        t = self.tensors[index]
+        if not t.is_constant:
+            return b""
+        b = self.flatbuffer.buffers[t.buffer]
+        if b.offset or b.size:          # stored after the flatbuffer (large-model layout)
+            return self.data[b.offset:b.offset + b.size]
+        return np.asarray(b.data, np.uint8).tobytes()
 
     def input_tensor(self, i: int = 0) -> Tensor:
         return self.tensors[self.inputs[i]]
@@ -285,7 +301,7 @@ def _build(m, data: bytes, path: Path) -> TfliteModel:
         out_name = tensors[outs[0]].name if outs and outs[0] >= 0 else ""
         layer = layer_from_tensor_name(out_name)
         if layer is None and outs and outs[0] in sig_out:
-            layer = sig_out[outs[0]]          # graph outputs are renamed; the signature keeps the layer
+            layer = _user_layer(sig_out[outs[0]])   # graph outputs are renamed; the signature keeps the layer
         if layer is None:                     # weights usually carry the layer scope
             for i in ins:
                 if i >= 0 and tensors[i].is_constant:

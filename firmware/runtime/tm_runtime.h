@@ -49,7 +49,8 @@ int tm_rt_invoke(const int8_t *input, int8_t *output);
 /* Static facts about the loaded model and the runtime. Never NULL after init. */
 const tm_rt_info_t *tm_rt_info(void);
 
-/* Per-layer profile of the last tm_rt_invoke (only with TM_ENABLE_PROFILE).
+/* Per-layer profile of the last tm_rt_invoke (only with TM_ENABLE_PROFILE=1;
+ * every file tests the macro's value, so =0 is off).
  * Returns the number of layers; *ops gets the op name of each layer and
  * *ticks the counter ticks it took (unit: tm_port_counter_unit()). */
 uint32_t tm_rt_profile(const char *const **ops, const uint32_t **ticks);

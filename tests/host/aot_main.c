@@ -5,7 +5,7 @@
 
 #include "tm_aot_model.h"
 
-#if defined(TM_ENABLE_PROFILE)
+#if defined(TM_ENABLE_PROFILE) && TM_ENABLE_PROFILE
 /* Host stand-in for the port counter: counts calls, so every layer takes 1 tick. */
 uint64_t tm_port_counter(void);
 uint64_t tm_port_counter(void)

@@ -4,7 +4,7 @@
 
 #include "tm_runtime.h"
 
-#if defined(TM_ENABLE_PROFILE)
+#if defined(TM_ENABLE_PROFILE) && TM_ENABLE_PROFILE
 uint64_t tm_port_counter(void);
 uint64_t tm_port_counter(void)
 {

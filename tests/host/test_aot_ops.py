@@ -6,8 +6,6 @@ import pytest
 
 from aot_harness import assert_bit_exact, op_index, patch_op_options, to_int8_tflite
 
-pytest.importorskip("tflite_micro")
-
 
 def _keras():
     from tinyml.tfcompat import keras, seed_everything

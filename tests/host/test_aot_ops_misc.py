@@ -5,7 +5,6 @@ tensor and layer with a `--runtime tflm` hint.
 """
 from __future__ import annotations
 
-import shutil
 import subprocess
 
 import numpy as np
@@ -13,8 +12,6 @@ import pytest
 
 from aot_harness import (RUNTIME_DIR, assert_bit_exact, build, op_index,
                          patch_op_options, run_tflm, to_int8_tflite)
-
-pytest.importorskip("tflite_micro")
 
 MISC_SOURCES = ["tm_k_pool.c", "tm_k_softmax.c", "tm_k_mean.c", "tm_k_pad.c",
                 "tm_k_concat.c", "tm_k_logistic.c", "tm_k_quantize.c"]
@@ -367,6 +364,8 @@ def test_quantize_dequantize_float_edges():
     res = compile_tflite(tfl)
     assert res.ops[0] == "QUANTIZE" and res.ops[-1] == "DEQUANTIZE"
     assert res.graph.inputs[0].dtype == "float32" and res.graph.outputs[0].dtype == "float32"
+    # Float tensors live in the int8 arena: no float pointer may alias it (strict aliasing).
+    assert "float *" not in res.files["tm_aot_model.c"]
 
     rng = np.random.default_rng(13)
     x = rng.uniform(-2.5, 2.5, size=(12, 6, 6, 3)).astype(np.float32)
@@ -391,10 +390,9 @@ def test_quantize_dequantize_float_edges():
 
 # --- the kernels build for the Cortex-M4 too ----------------------------------------
 
+@pytest.mark.tools("arm-none-eabi-gcc")
 def test_misc_kernels_cross_compile_cortex_m4(tmp_path):
-    gcc = shutil.which("arm-none-eabi-gcc")
-    if gcc is None:
-        pytest.skip("arm-none-eabi-gcc is not installed")
+    gcc = "arm-none-eabi-gcc"
     for src in MISC_SOURCES:
         cmd = [gcc, "-mcpu=cortex-m4", "-mthumb", "-mfloat-abi=hard", "-mfpu=fpv4-sp-d16",
                "-std=c99", "-Wall", "-Wextra", "-Werror", "-O2", f"-I{RUNTIME_DIR}",

@@ -10,8 +10,6 @@ import pytest
 from aot_harness import CFLAGS, FIRMWARE_RUNTIME, HERE, run_tflm, runtime_sources, to_int8_tflite
 from tinyml.codegen.aot import RUNTIME_DIR, compile_tflite
 
-pytest.importorskip("tflite_micro")
-
 
 @pytest.fixture(scope="module")
 def model() -> bytes:
@@ -39,11 +37,15 @@ def _run(res, x: np.ndarray, tmp: Path, flags: tuple[str, ...]) -> dict:
     return {k: v[0] if len(v) == 1 else v for k, v in info.items()}
 
 
-@pytest.mark.parametrize("profile", [False, True])
-def test_tm_rt_info_invoke_profile(model, tmp_path, profile):
+# TM_ENABLE_PROFILE is tested by value everywhere: =0 means off, like leaving it out.
+@pytest.mark.parametrize("flags,profile", [((), False), (("-DTM_ENABLE_PROFILE=0",), False),
+                                           (("-DTM_ENABLE_PROFILE=1",), True),
+                                           (("-DTM_ENABLE_PROFILE",), True)],
+                         ids=["unset", "0", "1", "bare"])
+def test_tm_rt_info_invoke_profile(model, tmp_path, flags, profile):
     res = compile_tflite(model, "rt-test")
     x = np.random.default_rng(0).integers(-128, 128, 60).astype(np.int8)
-    info = _run(res, x, tmp_path, ("-DTM_ENABLE_PROFILE",) if profile else ())
+    info = _run(res, x, tmp_path, flags)
     g = res.graph
     assert info["runtime"] == "aot" and info["kernel_path"] == "portable"
     assert info["name"] == "rt-test" and info["sha256"] == g.sha256

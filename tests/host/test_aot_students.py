@@ -6,8 +6,6 @@ import pytest
 
 from aot_harness import assert_bit_exact, to_int8_tflite
 
-pytest.importorskip("tflite_micro")
-
 
 @pytest.mark.parametrize("arch, shape", [("dscnn", (16, 16, 1)), ("cnn", (8, 8, 1)),
                                          ("mlp", (20,))])

@@ -27,7 +27,7 @@ def dut(request):
 def gold(request):
     path = request.config.getoption("--golden")
     if not path:
-        pytest.skip("give --golden runs/<name>/golden.npz")
+        pytest.fail("give --golden runs/<name>/golden.npz with --port", pytrace=False)
     return golden.load(path)
 
 

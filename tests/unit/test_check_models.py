@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from tinyml.data.registry import Dataset
+from tinyml.data import Dataset
 
 _CACHE: dict[str, "Models"] = {}
 

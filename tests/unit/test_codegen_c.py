@@ -78,8 +78,11 @@ def test_c_string_and_float_literals():
     assert carray.c_string('a"b\\c') == '"a\\"b\\\\c"'
     assert carray.c_string("??=") == '"\\077\\077="'       # no trigraphs
     assert carray.c_string("é") == '"\\303\\251"'
-    assert carray.c_float(1.0) == "1.0"
-    assert np.float32(float(carray.c_float(0.00392134907))) == np.float32(0.00392134907)
+    assert carray.c_float(1.0) == "1.0f"
+    assert carray.c_float(2.0 ** -40) == "9.09494702e-13f"
+    for v in (0.00392134907, 1 / 3, 2.0 ** -20, 123456.789):
+        lit = carray.c_float(v)
+        assert lit.endswith("f") and np.float32(float(lit[:-1])) == np.float32(v)
 
 
 # ---- resolver -------------------------------------------------------------------------

@@ -86,7 +86,7 @@ def test_split_helper_exact_totals_and_disjoint():
 def test_data_package_never_imports_tensorflow(tmp_path):
     import subprocess
     code = ("import sys; from tinyml import config; from tinyml.data import load_dataset; "
-            "import tinyml.data.builtin; load_dataset(config.load().data); "
+            "load_dataset(config.load().data); "
             "print('tensorflow' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"

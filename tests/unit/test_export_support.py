@@ -1,8 +1,8 @@
 """Shared helpers for the export/codegen tests: a small real int8 model and a run folder.
 
 Not a test module (no tests here); imported by test_export*.py / test_codegen*.py.
-The model is a real tf-keras CNN converted to full-int8 with the TFLite
-converter; golden outputs come from the TFLM host runtime, exactly as
+The model is a real tf-keras CNN converted to full-int8 by the product's
+converter (tinyml.compress.quantize); golden outputs come from the TFLM host runtime, exactly as
 `tinyml check` makes them.
 """
 from __future__ import annotations
@@ -27,7 +27,6 @@ ARENA_MIN = 3000
 def _model_dir(kind: str) -> Path:
     """Build the model once per test process; return a folder holding its files."""
     from tinyml import tfcompat
-    tf = tfcompat.tf()
     keras = tfcompat.keras()
     tfcompat.seed_everything(0)
     rng = np.random.default_rng(0)
@@ -52,17 +51,8 @@ def _model_dir(kind: str) -> Path:
     else:
         raise ValueError(kind)
 
-    def rep():
-        for i in range(len(x)):
-            yield [x[i:i + 1]]
-
-    conv = tf.lite.TFLiteConverter.from_keras_model(model)
-    conv.optimizations = [tf.lite.Optimize.DEFAULT]
-    conv.representative_dataset = rep
-    conv.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
-    conv.inference_input_type = tf.int8
-    conv.inference_output_type = tf.int8
-    tflite = conv.convert()
+    from tinyml.compress.quantize import to_int8_tflite
+    tflite = to_int8_tflite(model, x)
 
     out = Path(tempfile.mkdtemp(prefix=f"tinyml-test-{kind}-"))
     atexit.register(shutil.rmtree, out, True)

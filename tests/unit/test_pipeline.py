@@ -6,7 +6,7 @@ import json
 import pytest
 
 from tinyml import config, pipeline
-from tinyml.errors import ConfigError
+from tinyml.errors import ConfigError, TinymlError
 
 
 def _tiny_cfg(tmp_path, **teacher):
@@ -55,8 +55,13 @@ def test_interrupted_stage_leaves_no_output(tmp_path, monkeypatch):
 
 def test_stage_needs_its_inputs(tmp_path):
     cfg = _tiny_cfg(tmp_path)
-    with pytest.raises(Exception, match="teacher.keras"):
+    with pytest.raises(TinymlError) as ei:
         pipeline.run_stage("distill", cfg)
+    assert type(ei.value) is TinymlError and ei.value.exit_code == 1
+    assert str(ei.value).startswith(f"stage 'distill' needs {tmp_path / 't' / 'teacher.keras'}, "
+                                    "which does not exist")
+    assert "earlier stages" in ei.value.hint
+    assert not (tmp_path / "t").exists()          # refused before anything was written
     with pytest.raises(ConfigError, match="unknown pipeline stage 'nope'"):
         pipeline.run_pipeline(cfg, stages=["nope"])
 

@@ -13,6 +13,7 @@ import numpy as np
 
 from .. import tfcompat
 from ..errors import ModelError
+from ..tflite_file import parse_tflite
 
 # Tensors that may legitimately be int32 in an int8 model: biases and shape/axis operands.
 _INT32_OK_INPUT = {"CONV_2D": {2}, "DEPTHWISE_CONV_2D": {2}, "FULLY_CONNECTED": {2},
@@ -42,57 +43,47 @@ def to_float_tflite(model: Any) -> bytes:
     return bytes(_converter(model).convert())
 
 
-def to_int8_tflite(model: Any, rep: np.ndarray | None) -> bytes:
-    """Convert to a full-int8 .tflite (int8 input and output). `rep` (float
-    samples) calibrates activation ranges; a QAT model carries its own ranges
-    but the converter still needs the representative set for the input."""
+def to_int8_tflite(model: Any, rep: np.ndarray | None, dense_per_channel: bool | None = None) -> bytes:
+    """Convert to a full-int8 .tflite (int8 input and output): the project's one
+    int8 converter. `rep` (float samples, shape (N, *input_shape)) calibrates
+    activation ranges; a QAT model carries its own ranges but the converter still
+    needs the representative set for the input. `dense_per_channel` forces
+    per-channel (True) or per-tensor (False) FULLY_CONNECTED weights; None keeps
+    the converter's default. Callers that deploy the result check it with
+    `verify_int8` (the quantize stage does)."""
     tf = tfcompat.tf()
     conv = _converter(model)
     conv.optimizations = [tf.lite.Optimize.DEFAULT]
     if rep is not None:
         def gen() -> Any:
             for i in range(len(rep)):
-                yield [rep[i : i + 1]]
+                yield [np.asarray(rep[i : i + 1], np.float32)]
         conv.representative_dataset = gen
     conv.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
     conv.inference_input_type = tf.int8
     conv.inference_output_type = tf.int8
+    if dense_per_channel is not None:
+        conv._experimental_disable_per_channel_quantization_for_dense_layers = not dense_per_channel
     try:
-        data = bytes(conv.convert())
+        return bytes(conv.convert())
     except Exception as e:  # the converter raises assorted internal error types
         raise ModelError(f"int8 conversion failed: {str(e).splitlines()[0] if str(e) else type(e).__name__}",
                          hint="use only Conv2D, DepthwiseConv2D, Dense, pooling, ReLU and BatchNorm layers") from None
-    verify_int8(data)
-    return data
 
 
 def describe_ops(data: bytes) -> list[dict[str, Any]]:
-    """Per op in subgraph 0: builtin name and the dtypes of its inputs/outputs."""
-    from tflite_micro.tensorflow.lite.micro.python import schema_py_generated as S
-    m = S.ModelT.InitFromPackedBuf(data, 0)
-    names = {v: k for k, v in vars(S.BuiltinOperator).items() if not k.startswith("_")}
-    tnames = {v: k for k, v in vars(S.TensorType).items() if not k.startswith("_")}
-    sg = m.subgraphs[0]
-    rows = []
-    for op in sg.operators:
-        oc = m.operatorCodes[op.opcodeIndex]
-        code = max(oc.builtinCode, oc.deprecatedBuiltinCode)
-        rows.append({
-            "op": names.get(code, f"CUSTOM({oc.customCode})"),
-            "inputs": [tnames[sg.tensors[i].type] if i >= 0 else None for i in op.inputs],
-            "outputs": [tnames[sg.tensors[i].type] for i in op.outputs],
-            "output_name": sg.tensors[op.outputs[0]].name.decode(errors="replace") if op.outputs is not None else "",
-        })
-    return rows
+    """Per op: name and the dtypes of its inputs/outputs (None for an omitted input)."""
+    m = parse_tflite(data, "converted model")
+    return [{"op": op.name,
+             "inputs": [m.tensors[i].dtype if i >= 0 else None for i in op.inputs],
+             "outputs": [m.tensors[i].dtype for i in op.outputs],
+             "output_name": op.output_name} for op in m.ops]
 
 
 def io_details(data: bytes) -> dict[str, Any]:
-    from tflite_micro.tensorflow.lite.micro.python import schema_py_generated as S
-    m = S.ModelT.InitFromPackedBuf(data, 0)
-    sg = m.subgraphs[0]
-    tnames = {v: k for k, v in vars(S.TensorType).items() if not k.startswith("_")}
-    return {"input": [tnames[sg.tensors[i].type] for i in sg.inputs],
-            "output": [tnames[sg.tensors[i].type] for i in sg.outputs]}
+    m = parse_tflite(data, "converted model")
+    return {"input": [m.tensors[i].dtype for i in m.inputs],
+            "output": [m.tensors[i].dtype for i in m.outputs]}
 
 
 def verify_int8(data: bytes) -> list[str]:
@@ -117,21 +108,13 @@ def verify_int8(data: bytes) -> list[str]:
 def int8_weight_sparsity(data: bytes, include_depthwise: bool = False) -> float:
     """Fraction of exact-zero int8 weights in the CONV_2D / FULLY_CONNECTED
     kernels of a .tflite (what pruning left after quantization)."""
-    from tflite_micro.tensorflow.lite.micro.python import schema_py_generated as S
-    m = S.ModelT.InitFromPackedBuf(data, 0)
-    sg = m.subgraphs[0]
-    kinds = {S.BuiltinOperator.CONV_2D, S.BuiltinOperator.FULLY_CONNECTED}
-    if include_depthwise:
-        kinds.add(S.BuiltinOperator.DEPTHWISE_CONV_2D)
+    m = parse_tflite(data, "converted model")
+    kinds = {"CONV_2D", "FULLY_CONNECTED"} | ({"DEPTHWISE_CONV_2D"} if include_depthwise else set())
     zeros = total = 0
-    for op in sg.operators:
-        oc = m.operatorCodes[op.opcodeIndex]
-        if max(oc.builtinCode, oc.deprecatedBuiltinCode) not in kinds:
+    for op in m.ops:
+        if op.name not in kinds:
             continue
-        buf = m.buffers[sg.tensors[op.inputs[1]].buffer].data
-        if buf is None:
-            continue
-        w = np.asarray(buf, dtype=np.uint8)
+        w = np.frombuffer(m.tensor_bytes(op.inputs[1]), np.uint8)
         zeros += int(np.count_nonzero(w == 0))
         total += int(w.size)
     return zeros / total if total else 0.0

@@ -15,7 +15,7 @@ import numpy as np
 
 from ..errors import DataError
 from .download import dataset_source
-from .registry import Dataset, register
+from .dataset import Dataset
 from .splits import cap_per_class, shuffled, split_from_train
 
 URL = "https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz"
@@ -100,7 +100,6 @@ def _to_float(images: np.ndarray, cfg) -> np.ndarray:
     return x
 
 
-@register("cifar10")
 def load_cifar10(cfg, seed: int = 0) -> Dataset:
     src = source_dir(cfg)
     parts = [_read_batch(src / b) for b in TRAIN_BATCHES]

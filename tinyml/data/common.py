@@ -6,7 +6,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import DataError
-from .registry import Dataset
+from .dataset import Dataset
 from .splits import cap_per_class, train_val_test
 
 

@@ -17,7 +17,7 @@ import numpy as np
 
 from ..errors import DataError
 from .common import require_path, split_arrays
-from .registry import Dataset, register
+from .dataset import Dataset
 
 
 def _read_csv(path: Path, label_column: str) -> tuple[list[str], np.ndarray, list[str]]:
@@ -96,7 +96,6 @@ def _label_key(label: str):
         return (1, 0, label)
 
 
-@register("csv")
 def load_csv(cfg, seed: int = 0) -> Dataset:
     root = require_path(cfg, "csv", "a .csv file or a folder of .csv files")
     files = [root] if root.is_file() else sorted(p for p in root.glob("*.csv") if not p.name.startswith("."))

@@ -5,10 +5,9 @@ import numpy as np
 
 from ..errors import DataError
 from .common import split_arrays
-from .registry import Dataset, register
+from .dataset import Dataset
 
 
-@register("digits")
 def load_digits(cfg, seed: int = 0) -> Dataset:
     try:
         from sklearn.datasets import load_digits as sk_load_digits

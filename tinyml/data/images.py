@@ -7,7 +7,7 @@ import numpy as np
 
 from ..errors import DataError
 from .common import class_folders, require_path, split_arrays
-from .registry import Dataset, register
+from .dataset import Dataset
 
 IMAGE_EXTS = {".png", ".jpg", ".jpeg", ".bmp"}
 
@@ -28,7 +28,6 @@ def read_image(path: Path, size: tuple[int, int] | None, grayscale: bool) -> np.
     return arr[..., None] if arr.ndim == 2 else arr
 
 
-@register("images")
 def load_images(cfg, seed: int = 0) -> Dataset:
     root = require_path(cfg, "images", "a folder of class sub-folders of images")
     classes = class_folders(root, IMAGE_EXTS, "images")

@@ -1,62 +1,42 @@
-"""Dataset registry. A loader takes the [data] config and returns a `Dataset`
-whose splits are deterministic for a given seed."""
+"""Dataset registry: the explicit list of loaders, like tinyml.targets.registry.
+
+A loader takes the [data] config and a seed and returns a `Dataset` whose
+splits are deterministic for that seed. Loader modules are imported only when
+their dataset is loaded (keeps `import tinyml.data` light) and never import
+this module, so the package has no import cycle. Add a dataset here.
+"""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import importlib
 from typing import Callable
 
-import numpy as np
-
 from ..errors import DataError
+from .dataset import Dataset
 
-
-@dataclass
-class Dataset:
-    """Float32 features in NHWC (images, spectrograms) or N×F; int64 labels 0..C-1."""
-
-    name: str
-    x_train: np.ndarray
-    y_train: np.ndarray
-    x_val: np.ndarray
-    y_val: np.ndarray
-    x_test: np.ndarray
-    y_test: np.ndarray
-    labels: list[str]
-    meta: dict = field(default_factory=dict)
-
-    @property
-    def input_shape(self) -> tuple[int, ...]:
-        return tuple(self.x_train.shape[1:])
-
-    @property
-    def num_classes(self) -> int:
-        return len(self.labels)
-
+# dataset name -> (module in tinyml.data, loader function)
+LOADERS: dict[str, tuple[str, str]] = {
+    "digits": ("digits", "load_digits"),
+    "images": ("images", "load_images"),
+    "wav": ("wav", "load_wav"),
+    "csv": ("csv_windows", "load_csv"),
+    "speech_commands": ("speech_commands", "load_speech_commands"),
+    "cifar10": ("cifar10", "load_cifar10"),
+}
 
 Loader = Callable[..., Dataset]   # loader(cfg: DataConfig, seed: int) -> Dataset
-_REGISTRY: dict[str, Loader] = {}
-
-
-def register(name: str) -> Callable[[Loader], Loader]:
-    def deco(fn: Loader) -> Loader:
-        _REGISTRY[name] = fn
-        return fn
-    return deco
 
 
 def available() -> list[str]:
-    _import_builtin()
-    return sorted(_REGISTRY)
+    return sorted(LOADERS)
+
+
+def get_loader(name: str) -> Loader:
+    if name not in LOADERS:
+        raise DataError(f"unknown dataset '{name}'", hint=f"choose one of: {', '.join(available())}")
+    module, fn = LOADERS[name]
+    return getattr(importlib.import_module(f"{__package__}.{module}"), fn)
 
 
 def load_dataset(cfg, seed: int = 0) -> Dataset:
     """Load the dataset named by `cfg.name` (a DataConfig)."""
-    _import_builtin()
-    if cfg.name not in _REGISTRY:
-        raise DataError(f"unknown dataset '{cfg.name}'", hint=f"choose one of: {', '.join(sorted(_REGISTRY))}")
-    return _REGISTRY[cfg.name](cfg, seed)
-
-
-def _import_builtin() -> None:
-    # Importing the modules registers them; done lazily to keep imports light.
-    from . import builtin  # noqa: F401
+    return get_loader(cfg.name)(cfg, seed)

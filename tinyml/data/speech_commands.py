@@ -25,7 +25,7 @@ from ..errors import DataError
 from .audio import read_wav
 from .download import dataset_source, datasets_root, progress_bar
 from .features import extract, spec_from_config
-from .registry import Dataset, register
+from .dataset import Dataset
 from .splits import shuffled
 
 URL = "http://download.tensorflow.org/data/speech_commands_v0.02.tar.gz"
@@ -131,7 +131,6 @@ def _cache_key(root: Path, cfg, seed: int, items: dict) -> str:
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
 
-@register("speech_commands")
 def load_speech_commands(cfg, seed: int = 0) -> Dataset:
     root = source_dir(cfg)
     items = plan(root, cfg, seed)

@@ -7,10 +7,9 @@ from .audio import read_wav
 from .download import progress_bar
 from .common import class_folders, require_path, split_arrays
 from .features import extract, spec_from_config
-from .registry import Dataset, register
+from .dataset import Dataset
 
 
-@register("wav")
 def load_wav(cfg, seed: int = 0) -> Dataset:
     root = require_path(cfg, "wav", "a folder of class sub-folders of WAV files")
     classes = class_folders(root, {".wav"}, "WAV files")

@@ -2,10 +2,14 @@
 
 Memory numbers are the published ones (source in the comment next to each).
 Firmware overheads (harness + port + framework + runtime core) are ESTIMATES
-for budgeting only; `tinyml export` adds the model's own needs on top and
-refuses models that would not fit. These paths need a board and, once,
-internet (PlatformIO downloads the board's platform and toolchain); they
-cannot run in this project's CI.
+for budgeting only; `tinyml export` adds the model's own needs on top
+(tinyml.targets.budget) and refuses models that would not fit. These paths
+need a board and, once, internet (PlatformIO downloads the board's platform and
+toolchain): builds, sizes and runs of these boards are not verified in this
+repository's CI. What CI does cover for the ESP boards is their instruction
+sets: the emulated targets qemu_xtensa (Xtensa, for esp32dev / esp32s3) and
+qemu_rv32 (RV32IMC, for an ESP32-C3 / C6) build and run the same firmware
+sources, bit-exact against the host TFLM runtime.
 """
 from __future__ import annotations
 
@@ -15,30 +19,11 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import BuildError, DeviceError, ToolMissingError
-from .base import MemoryBudget, Target
+from .base import MemoryBudget, Target, env_for
+from .budget import RUNTIME_OVERHEAD, check_runtime
 from .pio import build_dir, pio_run
 
 KiB = 1024
-
-# Fixed runtime cost on top of a board's base firmware (ESTIMATES, bytes).
-# aot: our C99 kernels are counted per model in export (op kinds); this is the dispatch core.
-# tflm: interpreter, allocator, flatbuffer parsing, logging; op kernels are counted per op in export.
-RUNTIME_OVERHEAD: dict[str, tuple[int, int]] = {   # runtime -> (flash, ram)
-    "aot": (2 * KiB, 512),
-    "tflm": (48 * KiB, 4 * KiB),
-}
-
-
-def runtime_overhead(runtime: str) -> tuple[int, int]:
-    if runtime not in RUNTIME_OVERHEAD:
-        from ..errors import ConfigError
-        raise ConfigError(f"unknown runtime '{runtime}'", hint="use 'aot' or 'tflm'")
-    return RUNTIME_OVERHEAD[runtime]
-
-
-def env_for(target_name: str, runtime: str) -> str:
-    runtime_overhead(runtime)   # validates the name
-    return target_name if runtime == "aot" else f"{target_name}_{runtime}"
 
 
 def exported_env(project_dir: Path, target_name: str) -> str:
@@ -71,14 +56,10 @@ class PioBoard(Target):
     notes: str = ""
 
     def budget_for(self, runtime: str) -> MemoryBudget:
-        """The board's memory with the firmware overhead of `runtime` ("aot" or "tflm")."""
-        rf, rr = runtime_overhead(runtime)
+        """The board's memory with the firmware overhead of `runtime` (ESTIMATES, see budget.py)."""
+        rf, rr = RUNTIME_OVERHEAD[check_runtime(runtime)]
         return MemoryBudget(flash_bytes=self.budget.flash_bytes, ram_bytes=self.budget.ram_bytes,
                             firmware_flash=self.base_flash + rf, firmware_ram=self.base_ram + rr)
-
-    def env_for(self, runtime: str) -> str:
-        """PlatformIO env: `<name>` builds the AOT runtime, `<name>_tflm` the TFLM one."""
-        return env_for(self.name, runtime)
 
     # -- build / flash ------------------------------------------------------
     def build(self, project_dir: Path, progress: Any = None) -> Path:
@@ -117,7 +98,7 @@ class PioBoard(Target):
         port = port or self.find_port()
         baud = int(kw.pop("baud", self.baud))
         try:
-            from ..harness import transport as tr   # H6's transports (pyserial based)
+            from ..harness import transport as tr   # tinyml's transports (pyserial based)
         except ImportError:
             tr = None
         if tr is not None:
@@ -141,7 +122,9 @@ _CP210X, _CH340, _CH9102 = (0x10C4, 0xEA60), (0x1A86, 0x7523), (0x1A86, 0x55D4)
 
 BOARDS: tuple[PioBoard, ...] = (
     PioBoard(
-        name="esp32dev", description="Espressif ESP32-DevKitC (ESP32-D0WD, Xtensa LX6)",
+        name="esp32dev",
+        description=("Espressif ESP32-DevKitC (ESP32-D0WD, Xtensa LX6); its ISA family is emulated "
+                     "in CI by qemu_xtensa (an LX106, not an ESP32)"),
         cpu="xtensa-lx6", clock_hz=240_000_000,
         # ESP32 datasheet: 520 KB SRAM, 240 MHz; DevKitC: 4 MB flash. Flash budget = the app
         # partition of Arduino-ESP32's default.csv (app0 0x140000 = 1,310,720 B), not all 4 MB.
@@ -154,7 +137,9 @@ BOARDS: tuple[PioBoard, ...] = (
         usb_ids=(_CP210X, _CH340, _CH9102),
         notes="app partition 1,280 KiB of 4 MB (default.csv); static DRAM limit 160 KiB"),
     PioBoard(
-        name="esp32s3", description="Espressif ESP32-S3-DevKitC-1 N8 (Xtensa LX7, vector ext.)",
+        name="esp32s3",
+        description=("Espressif ESP32-S3-DevKitC-1 N8 (Xtensa LX7, vector ext.); its ISA family is "
+                     "emulated in CI by qemu_xtensa (an LX106 without the S3's vector unit)"),
         cpu="xtensa-lx7", clock_hz=240_000_000,
         # ESP32-S3 datasheet: 512 KB SRAM, 240 MHz; DevKitC-1-N8: 8 MB flash. Flash budget = app0
         # of default_8MB.csv (0x330000 = 3,342,336 B), the table PlatformIO's esp32-s3-devkitc-1

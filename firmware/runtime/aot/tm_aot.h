@@ -30,10 +30,10 @@
 #endif
 
 /* Per-layer profiling hooks around every op of the generated model. With
- * TM_ENABLE_PROFILE the default reads the port counter (tm_port.h) into
+ * TM_ENABLE_PROFILE=1 the default reads the port counter (tm_port.h) into
  * tm_aot_profile_ticks[op] (defined in tm_rt_aot.c); a port may define its own
  * TM_PROFILE_BEGIN/END before this header instead. Off: they compile to nothing. */
-#if defined(TM_ENABLE_PROFILE) && !defined(TM_PROFILE_BEGIN)
+#if defined(TM_ENABLE_PROFILE) && TM_ENABLE_PROFILE && !defined(TM_PROFILE_BEGIN)
 extern uint32_t tm_aot_profile_ticks[];
 uint64_t tm_port_counter(void);
 #define TM_PROFILE_BEGIN(i) const uint64_t tm_prof_t0_##i = tm_port_counter()

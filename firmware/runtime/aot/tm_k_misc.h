@@ -89,12 +89,15 @@ void tm_k_requantize_s8(const int8_t *in, int8_t *out, int32_t size,
                         int32_t in_zp, int32_t out_zp, int32_t multiplier,
                         int32_t shift);
 
-/* float -> int8: round(x / scale) + zp, clamped (TFLM AffineQuantize). */
-void tm_k_quantize_f32_s8(const float *in, int8_t *out, int32_t size,
+/* float -> int8: round(x / scale) + zp, clamped (TFLM AffineQuantize).
+ * The float side is untyped bytes: the model's float tensors live in the int8
+ * arena, and reading them through a float pointer would break strict aliasing,
+ * so every float is copied with memcpy (one load on Cortex-M). */
+void tm_k_quantize_f32_s8(const void *in, int8_t *out, int32_t size,
                           float scale, int32_t zp);
 
-/* int8 -> float: scale * (q - zp) (TFLM Dequantize). */
-void tm_k_dequantize_s8_f32(const int8_t *in, float *out, int32_t size,
+/* int8 -> float: scale * (q - zp) (TFLM Dequantize); float bytes out via memcpy. */
+void tm_k_dequantize_s8_f32(const int8_t *in, void *out, int32_t size,
                             float scale, int32_t zp);
 
 #ifdef __cplusplus

@@ -13,16 +13,20 @@ void tm_k_requantize_s8(const int8_t *in, int8_t *out, int32_t size,
     }
 }
 
-void tm_k_quantize_f32_s8(const float *in, int8_t *out, int32_t size,
+void tm_k_quantize_f32_s8(const void *in, int8_t *out, int32_t size,
                           float scale, int32_t zp)
 {
+    const unsigned char *src = (const unsigned char *)in;
     int32_t i;
     for (i = 0; i < size; ++i) {
         /* Single-precision divide like TFLM, then round half away from zero
          * (std::round). Clamp before converting so huge values stay defined;
          * NaN compares false everywhere and ends up as the zero point. */
-        const float q = in[i] / scale;
+        float x;
+        float q;
         int32_t v;
+        memcpy(&x, src + (size_t)i * sizeof x, sizeof x);
+        q = x / scale;
         if (q >= 256.0f) {
             v = 127;
         } else if (q <= -256.0f) {
@@ -45,13 +49,15 @@ void tm_k_quantize_f32_s8(const float *in, int8_t *out, int32_t size,
     }
 }
 
-void tm_k_dequantize_s8_f32(const int8_t *in, float *out, int32_t size,
+void tm_k_dequantize_s8_f32(const int8_t *in, void *out, int32_t size,
                             float scale, int32_t zp)
 {
+    unsigned char *dst = (unsigned char *)out;
     int32_t i;
     for (i = 0; i < size; ++i) {
         /* TFLM computes in double and narrows; the double product of a float
          * and a small integer is exact, so one float multiply rounds alike. */
-        out[i] = scale * (float)((int32_t)in[i] - zp);
+        const float y = scale * (float)((int32_t)in[i] - zp);
+        memcpy(dst + (size_t)i * sizeof y, &y, sizeof y);
     }
 }

@@ -20,7 +20,7 @@ static const int32_t tm_rt_out_dims[] = TM_MODEL_OUTPUT_DIMS;
 
 static tm_rt_info_t tm_rt_aot_info;
 
-#if defined(TM_ENABLE_PROFILE)
+#if defined(TM_ENABLE_PROFILE) && TM_ENABLE_PROFILE
 /* Filled by the port's TM_PROFILE_BEGIN/END (see tm_aot_profile_ticks). */
 uint32_t tm_aot_profile_ticks[TM_MODEL_OP_COUNT > 0 ? TM_MODEL_OP_COUNT : 1];
 #endif
@@ -72,7 +72,7 @@ const tm_rt_info_t *tm_rt_info(void)
 
 uint32_t tm_rt_profile(const char *const **ops, const uint32_t **ticks)
 {
-#if defined(TM_ENABLE_PROFILE)
+#if defined(TM_ENABLE_PROFILE) && TM_ENABLE_PROFILE
     if (ops != NULL) {
         *ops = tm_model_op_names;
     }

@@ -110,7 +110,7 @@ class TmProfiler : public tflite::MicroProfilerInterface {
 
 alignas(tm_tflm_resolver_t) uint8_t g_resolver_buf[sizeof(tm_tflm_resolver_t)];
 alignas(tflite::MicroInterpreter) uint8_t g_interp_buf[sizeof(tflite::MicroInterpreter)];
-#if defined(TM_ENABLE_PROFILE)
+#if defined(TM_ENABLE_PROFILE) && TM_ENABLE_PROFILE
 alignas(TmProfiler) uint8_t g_profiler_buf[sizeof(TmProfiler)];
 TmProfiler* g_profiler = nullptr;
 #endif
@@ -172,7 +172,7 @@ extern "C" int tm_rt_init(void) {
   }
 
   tflite::MicroProfilerInterface* profiler = nullptr;
-#if defined(TM_ENABLE_PROFILE)
+#if defined(TM_ENABLE_PROFILE) && TM_ENABLE_PROFILE
   g_profiler = new (g_profiler_buf) TmProfiler();
   profiler = g_profiler;
 #endif
@@ -199,7 +199,7 @@ extern "C" int tm_rt_invoke(const int8_t* input, int8_t* output) {
   }
   TfLiteTensor* in = g_interp->input(0);
   memcpy(in->data.int8, input, TM_MODEL_INPUT_BYTES);
-#if defined(TM_ENABLE_PROFILE)
+#if defined(TM_ENABLE_PROFILE) && TM_ENABLE_PROFILE
   g_profiler->Reset();
 #endif
   if (g_interp->Invoke() != kTfLiteOk) {
@@ -218,7 +218,7 @@ extern "C" const tm_rt_info_t* tm_rt_info(void) {
 }
 
 extern "C" uint32_t tm_rt_profile(const char* const** ops, const uint32_t** ticks) {
-#if defined(TM_ENABLE_PROFILE)
+#if defined(TM_ENABLE_PROFILE) && TM_ENABLE_PROFILE
   if (g_profiler != nullptr) {
     if (ops != nullptr) *ops = g_profiler->tags();
     if (ticks != nullptr) *ticks = g_profiler->ticks();

@@ -34,7 +34,7 @@ def _check_graph(g: Graph) -> None:
         raise ModelError(f"the AOT runtime needs exactly one input and one output tensor "
                          f"(model has {len(g.inputs)} and {len(g.outputs)})", hint=TFLM_HINT)
     for t in (g.inputs[0], g.outputs[0]):
-        if t.dtype == "float32":   # float edge: QUANTIZE/DEQUANTIZE lowerings (H5) take it
+        if t.dtype == "float32":   # float edge: the QUANTIZE/DEQUANTIZE lowerings take it
             continue
         if t.dtype != "int8" or t.scale.size == 0:
             raise UnsupportedOpError(

@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 
+from ..carray import c_float
 from .ir import Graph, Tensor
 from .ops.base import OpContext
 from .planner import Plan
@@ -22,13 +23,6 @@ SOURCE_NAME = "tm_aot_model.c"
 
 def _tmpl(name: str) -> Template:
     return Template((TEMPLATES / name).read_text())
-
-
-def c_float(x: float) -> str:
-    s = f"{float(np.float32(x)):.9g}"
-    if "e" not in s and "." not in s and "n" not in s:
-        s += ".0"
-    return s + "f"
 
 
 def c_value(v: Any) -> str:

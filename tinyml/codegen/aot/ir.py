@@ -10,6 +10,8 @@ from typing import Any
 
 import numpy as np
 
+from ...tflite_file import layer_from_tensor_name
+
 
 @dataclass
 class Tensor:
@@ -49,15 +51,10 @@ class Tensor:
 
     @property
     def layer(self) -> str:
-        """Best guess of the Keras layer that produced this tensor, from its name.
-
-        The converter names tensors "<model>/<layer>/<tf op>[;...]"; a name without
-        a scope (e.g. a model output "StatefulPartitionedCall:0") is returned as is.
-        """
-        parts = [p for p in self.name.split(";")[0].split("/") if p]
-        if len(parts) >= 3:
-            return parts[1]
-        return parts[0] if parts else self.name
+        """The Keras layer that produced this tensor, by the project's one naming rule
+        (tinyml.tflite_file.layer_from_tensor_name); a name it cannot place (e.g. a
+        model output "StatefulPartitionedCall:0") is returned as is."""
+        return layer_from_tensor_name(self.name) or self.name
 
     def scalar_scale(self) -> float:
         """Per-tensor scale as a Python float (float32 value, like TFLM's params.scale)."""
@@ -78,6 +75,8 @@ class Op:
               "dilation_w": 1, "fused_activation": "RELU6"}
     inputs   list of Tensor (None for an omitted optional input, e.g. no bias)
     outputs  list of Tensor
+    source_layer  the layer tinyml.tflite_file names for this op (also from the
+             signature and the weights' names), so compiler errors and check.json agree
     """
 
     index: int
@@ -85,9 +84,12 @@ class Op:
     options: dict[str, Any]
     inputs: list[Tensor | None]
     outputs: list[Tensor]
+    source_layer: str | None = None
 
     @property
     def layer(self) -> str:
+        if self.source_layer:
+            return self.source_layer
         return self.outputs[0].layer if self.outputs else "?"
 
 

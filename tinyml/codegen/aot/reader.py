@@ -59,12 +59,11 @@ def read_tflite(model_bytes: bytes, source: str = "<model>") -> Graph:
     sg = m.subgraphs[0]
 
     tensors: list[Tensor] = []
-    for t, ft in zip(sg.tensors or [], fm.tensors):
+    for ft in fm.tensors:
         dtype = _NP_DTYPES.get(ft.dtype, ft.dtype.lower())
         data = None
-        buf = m.buffers[t.buffer] if 0 <= t.buffer < len(m.buffers) else None
-        if buf is not None and buf.data is not None and len(buf.data):
-            raw = np.asarray(buf.data, np.uint8).tobytes()
+        raw = fm.tensor_bytes(ft.index)
+        if raw:
             try:
                 data = np.frombuffer(raw, dtype=np.dtype(dtype).newbyteorder("<")).astype(dtype)
                 data = data.reshape(ft.shape)
@@ -78,7 +77,7 @@ def read_tflite(model_bytes: bytes, source: str = "<model>") -> Graph:
     for o, fo in zip(sg.operators or [], fm.ops):
         ins = [tensors[j] if j >= 0 else None for j in fo.inputs]
         outs = [tensors[j] for j in fo.outputs]
-        ops.append(Op(fo.index, fo.name, _options(o.builtinOptions, s), ins, outs))
+        ops.append(Op(fo.index, fo.name, _options(o.builtinOptions, s), ins, outs, fo.layer))
 
     return Graph(tensors, ops, [tensors[j] for j in fm.inputs], [tensors[j] for j in fm.outputs],
                  fm.sha256, fm.description)

@@ -1,45 +1,61 @@
-"""Registry of op lowerings: builtin op name -> lowering function.
+"""Registry of op lowerings: the explicit list below, builtin op name -> lowering.
 
-Add an op by dropping a module in this package that does
-
-    from tinyml.codegen.aot.ops import register
+Add an op by writing its lowering in a module of this package and listing it in
+LOWERINGS (same style as tinyml.targets.registry and tinyml.data.registry). The
+`@register("OP")` line above a lowering is a check, not a registration: it
+fails the import if LOWERINGS names another function for that op.
 
     @register("MAX_POOL_2D")
     def lower_max_pool(op, ctx): ...
 
-Every module here is imported by `load_all()` (sorted by name, so the registry is
-deterministic). See `ops/base.py` for what a lowering receives and must do.
+See `ops/base.py` for what a lowering receives and must do.
 """
 from __future__ import annotations
 
 import importlib
-import pkgutil
 from typing import Callable
 
-REGISTRY: dict[str, Callable] = {}
-_loaded = False
+# builtin op -> (module in this package, lowering function)
+LOWERINGS: dict[str, tuple[str, str]] = {
+    "ADD": ("add", "lower_add"),
+    "AVERAGE_POOL_2D": ("pool", "lower_avg_pool"),
+    "CONCATENATION": ("concat", "lower_concat"),
+    "CONV_2D": ("conv", "lower_conv2d"),
+    "DEPTHWISE_CONV_2D": ("conv", "lower_depthwise"),
+    "DEQUANTIZE": ("quantize", "lower_dequantize"),
+    "EXPAND_DIMS": ("reshape", "_lower_view"),
+    "FULLY_CONNECTED": ("fully_connected", "lower_fully_connected"),
+    "LOGISTIC": ("logistic", "lower_logistic"),
+    "MAX_POOL_2D": ("pool", "lower_max_pool"),
+    "MEAN": ("mean", "lower_mean"),
+    "PAD": ("pad", "lower_pad"),
+    "PADV2": ("pad", "lower_padv2"),
+    "QUANTIZE": ("quantize", "lower_quantize"),
+    "RESHAPE": ("reshape", "_lower_view"),
+    "SOFTMAX": ("softmax", "lower_softmax"),
+    "SQUEEZE": ("reshape", "_lower_view"),
+}
+_registry: dict[str, Callable] = {}
 
 
 def register(builtin: str) -> Callable[[Callable], Callable]:
-    """Decorator: make `fn(op, ctx)` the lowering of TFLite builtin `builtin`."""
+    """Decorator: check that LOWERINGS lists `fn` as the lowering of `builtin`."""
     def deco(fn: Callable) -> Callable:
-        if builtin in REGISTRY and REGISTRY[builtin] is not fn:
-            raise RuntimeError(f"two AOT lowerings registered for {builtin}")
-        REGISTRY[builtin] = fn
+        module = fn.__module__.rsplit(".", 1)[-1]
+        if LOWERINGS.get(builtin) != (module, fn.__name__):
+            raise RuntimeError(f"{module}.{fn.__name__} lowers {builtin}, but ops/__init__.py "
+                               f"LOWERINGS lists {LOWERINGS.get(builtin)}")
         return fn
     return deco
 
 
 def load_all() -> dict[str, Callable]:
-    """Import every op module of this package once; return the registry."""
-    global _loaded
-    if not _loaded:
-        for info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
-            if info.name != "base":
-                importlib.import_module(f"{__name__}.{info.name}")
-        _loaded = True
-    return REGISTRY
+    """builtin op -> lowering function, for every op in LOWERINGS."""
+    if not _registry:
+        for builtin, (module, fn) in sorted(LOWERINGS.items()):
+            _registry[builtin] = getattr(importlib.import_module(f"{__name__}.{module}"), fn)
+    return _registry
 
 
 def supported_ops() -> list[str]:
-    return sorted(load_all())
+    return sorted(LOWERINGS)

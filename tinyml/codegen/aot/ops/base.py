@@ -2,7 +2,8 @@
 
 A *lowering* turns one IR op (`ir.Op`) into C: constant arrays in flash, a
 `static const` parameter struct, and one or more C statements that call a kernel
-of `firmware/runtime/aot/`. It is a plain function registered by builtin name:
+of `firmware/runtime/aot/`. It is a plain function, listed by builtin name in
+LOWERINGS in `ops/__init__.py` (the `@register` line checks that entry):
 
     from tinyml.codegen.aot.ops import register
     from tinyml.codegen.aot.ops.base import OpContext

@@ -9,14 +9,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from ...carray import c_float
 from .. import quant
 from . import register
 from .base import OpContext
-
-
-def _c_float(v: float) -> str:
-    """A C float literal that round-trips the float32 value exactly."""
-    return f"{float(np.float32(v))!r}f"
 
 
 @register("QUANTIZE")
@@ -26,8 +22,8 @@ def lower_quantize(op, ctx: OpContext) -> None:
         ctx.unsupported(f"QUANTIZE to {y.dtype} (only per-tensor int8 is supported)", y)
     ctx.include("tm_k_misc.h")
     if x.dtype == "float32":
-        ctx.call(f"tm_k_quantize_f32_s8((const float *){ctx.buf(x)}, {ctx.buf(y)}, {x.size}, "
-                 f"{_c_float(y.scalar_scale())}, {y.scalar_zp()});")
+        ctx.call(f"tm_k_quantize_f32_s8({ctx.buf(x)}, {ctx.buf(y)}, {x.size}, "
+                 f"{c_float(y.scalar_scale())}, {y.scalar_zp()});")
     elif x.dtype == "int8":
         ctx.require_int8(x)
         m, s = quant.quantize_multiplier(
@@ -45,5 +41,5 @@ def lower_dequantize(op, ctx: OpContext) -> None:
         ctx.unsupported(f"DEQUANTIZE {x.dtype} -> {y.dtype} (only per-tensor int8 -> float32 "
                         "is supported)", x)
     ctx.include("tm_k_misc.h")
-    ctx.call(f"tm_k_dequantize_s8_f32({ctx.buf(x)}, (float *){ctx.buf(y)}, {x.size}, "
-             f"{_c_float(x.scalar_scale())}, {x.scalar_zp()});")
+    ctx.call(f"tm_k_dequantize_s8_f32({ctx.buf(x)}, {ctx.buf(y)}, {x.size}, "
+             f"{c_float(x.scalar_scale())}, {x.scalar_zp()});")

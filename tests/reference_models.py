@@ -1,4 +1,7 @@
-"""MLPerf Tiny reference architectures (tf-keras) and a full-int8 converter helper.
+"""MLPerf Tiny reference architectures (tf-keras) for the AOT tests and benchmarks.
+
+Not product code: only tests/ and benchmarks/ use these (import with tests/ on
+sys.path, which pytest does through tests/conftest.py).
 
 Architectures follow the MLPerf Tiny v1.x reference training scripts:
   kws  DS-CNN (small), input 49x10x1 MFCC, 12 classes
@@ -6,45 +9,19 @@ Architectures follow the MLPerf Tiny v1.x reference training scripts:
   vww  MobileNetV1 alpha=0.25, input 96x96x3, 2 classes
   ad   FC autoencoder, 640 inputs (5 frames x 128 mel), 128-128-128-128-8-128x4-640
 Weights are random (these are for compiler / runtime benchmarks, not accuracy).
-TensorFlow is imported lazily.
 """
 from __future__ import annotations
 
-from typing import Callable, Iterable
+import sys
+from pathlib import Path
+from typing import Callable
 
 import numpy as np
 
-from ..tfcompat import keras, tf
+from tinyml.tfcompat import keras, seed_everything
 
-
-def to_int8_tflite(model, rep_data: np.ndarray | Iterable | None = None, n: int = 16,
-                   seed: int = 0, dense_per_channel: bool | None = None) -> bytes:
-    """Convert a Keras model to a full-int8 .tflite (int8 input and output).
-
-    rep_data: array of samples (N, *input_shape) for calibration; default n random
-    samples drawn uniformly from [-1, 1) (seeded). dense_per_channel forces per-tensor
-    (False) or per-channel (True) FULLY_CONNECTED weights.
-    """
-    t = tf()
-    shape = tuple(int(d) for d in model.input_shape[1:])
-    if rep_data is None:
-        rng = np.random.default_rng(seed)
-        rep_data = rng.uniform(-1.0, 1.0, size=(n, *shape)).astype(np.float32)
-    samples = [np.asarray(s, np.float32).reshape(1, *shape) for s in rep_data]
-
-    def gen():
-        for s in samples:
-            yield [s]
-
-    conv = t.lite.TFLiteConverter.from_keras_model(model)
-    conv.optimizations = [t.lite.Optimize.DEFAULT]
-    conv.representative_dataset = gen
-    conv.target_spec.supported_ops = [t.lite.OpsSet.TFLITE_BUILTINS_INT8]
-    conv.inference_input_type = t.int8
-    conv.inference_output_type = t.int8
-    if dense_per_channel is not None:   # None: the converter's default
-        conv._experimental_disable_per_channel_quantization_for_dense_layers = not dense_per_channel
-    return bytes(conv.convert())
+sys.path.insert(0, str(Path(__file__).resolve().parent / "host"))
+from aot_harness import to_int8_tflite  # noqa: E402  (the product converter, seeded rep data)
 
 
 def ds_cnn_kws(classes: int = 12, filters: int = 64) -> "keras().Model":
@@ -158,10 +135,38 @@ def _randomize_bn(model, seed: int) -> None:
                                rng.uniform(0.5, 1.5, var.shape).astype(np.float32)])
 
 
-def reference_int8(name: str, seed: int = 0, n_rep: int = 16) -> bytes:
-    """Build reference model `name` (kws/ic/vww/ad) with seeded random weights; int8 .tflite."""
-    from ..tfcompat import seed_everything
+def reference(name: str, seed: int = 0, n_rep: int = 16) -> tuple:
+    """Reference model `name` (kws/ic/vww/ad) with seeded random weights: (Keras model, int8 .tflite)."""
     seed_everything(seed)
     model = REFERENCE_MODELS[name]()
     _randomize_bn(model, seed)
-    return to_int8_tflite(model, n=n_rep, seed=seed)
+    return model, to_int8_tflite(model, n=n_rep, seed=seed)
+
+
+def reference_int8(name: str, seed: int = 0, n_rep: int = 16) -> bytes:
+    return reference(name, seed, n_rep)[1]
+
+
+def keras_macs(model) -> int:
+    """Multiply-accumulates of a Keras model, counted from its layers' shapes (so
+    independent of the converter and the AOT compiler), in the compiler's reporting
+    convention: conv / depthwise / dense one per weight use, pooling one per window
+    tap, global average one per input element, softmax two per element."""
+    total = 0
+    for layer in model.layers:
+        kind = type(layer).__name__
+        out = int(np.prod(layer.output.shape[1:]))
+        act = getattr(getattr(layer, "activation", None), "__name__", "")
+        if kind == "DepthwiseConv2D":
+            total += out * int(np.prod(layer.kernel_size))
+        elif kind == "Conv2D":
+            total += out * int(np.prod(layer.kernel_size)) * int(layer.input.shape[-1])
+        elif kind == "Dense":
+            total += out * int(layer.input.shape[-1])
+        elif kind in ("AveragePooling2D", "MaxPooling2D"):
+            total += out * int(np.prod(layer.pool_size))
+        elif kind == "GlobalAveragePooling2D":
+            total += int(np.prod(layer.input.shape[1:]))
+        if kind == "Softmax" or act == "softmax":
+            total += 2 * out
+    return total
