@@ -30,9 +30,13 @@ _BUILD_ROOT = Path(tempfile.gettempdir()) / "tm_aot_host_builds"
 
 
 def to_int8_tflite(model, rep_data=None, n: int = 16, seed: int = 0, **kw) -> bytes:
-    """Full-int8 conversion with the real TFLiteConverter (see tinyml.train.reference)."""
-    from tinyml.train.reference import to_int8_tflite as conv
-    return conv(model, rep_data, n=n, seed=seed, **kw)
+    """The product's int8 converter (tinyml.compress.quantize) calibrated on `rep_data`,
+    by default `n` seeded samples uniform in [-1, 1); `kw`: dense_per_channel."""
+    from tinyml.compress.quantize import to_int8_tflite as convert
+    shape = tuple(int(d) for d in model.input_shape[1:])
+    if rep_data is None:
+        rep_data = np.random.default_rng(seed).uniform(-1.0, 1.0, size=(n, *shape))
+    return convert(model, np.asarray(rep_data, np.float32).reshape(-1, *shape), **kw)
 
 
 def runtime_sources() -> list[Path]:
@@ -67,6 +71,58 @@ def build(res: AotResult, extra_flags: tuple[str, ...] = ()) -> Path:
         shutil.rmtree(tmp, ignore_errors=True)
         if not exe.exists():
             raise
+    return exe
+
+
+def runtime_lib(extra_flags: tuple[str, ...] = ()) -> Path:
+    """The kernels (firmware/runtime/aot/tm_k_*.c) compiled once into a static library,
+    cached by content like build(). Fuzzing builds hundreds of models: linking this
+    library means compiling only the generated model and the driver per model.
+    (tm_rt_aot.c is left out: it includes the model header.)"""
+    srcs = sorted(RUNTIME_DIR.glob("tm_k_*.c"))
+    h = hashlib.sha256()
+    for src in srcs + sorted(RUNTIME_DIR.glob("*.h")):
+        h.update(src.name.encode() + src.read_bytes())
+    h.update(" ".join(CFLAGS + list(extra_flags)).encode())
+    out_dir = _BUILD_ROOT / f"lib_{h.hexdigest()[:16]}"
+    lib = out_dir / "libtm_aot.a"
+    if lib.exists():
+        return lib
+    _BUILD_ROOT.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix="lib_", dir=_BUILD_ROOT))
+    objs = []
+    for src in srcs:
+        obj = tmp / (src.stem + ".o")
+        cmd = ["gcc", *CFLAGS, *extra_flags, f"-I{RUNTIME_DIR}", f"-I{FIRMWARE_RUNTIME}",
+               "-c", str(src), "-o", str(obj)]
+        proc = subprocess.run(cmd, capture_output=True, text=True)
+        if proc.returncode != 0:
+            raise AssertionError(f"gcc failed:\n{' '.join(cmd)}\n{proc.stderr}")
+        objs.append(str(obj))
+    subprocess.run(["ar", "rcs", str(tmp / "libtm_aot.a"), *objs], check=True)
+    try:
+        tmp.rename(out_dir)          # atomic publish; a parallel build may have won
+    except OSError:
+        shutil.rmtree(tmp, ignore_errors=True)
+        if not lib.exists():
+            raise
+    return lib
+
+
+def build_with_lib(res: AotResult, workdir: Path, extra_flags: tuple[str, ...] = ()) -> Path:
+    """Like build(), but links runtime_lib() and builds in `workdir` (no cache: the
+    caller reuses the folder), so one model costs one small gcc call."""
+    lib = runtime_lib(extra_flags)
+    workdir.mkdir(parents=True, exist_ok=True)
+    for name, text in res.files.items():
+        (workdir / name).write_text(text)
+    srcs = [str(workdir / n) for n in sorted(res.files) if n.endswith(".c")]
+    exe = workdir / "aot_model"
+    cmd = ["gcc", *CFLAGS, *extra_flags, f"-I{workdir}", f"-I{RUNTIME_DIR}", f"-I{FIRMWARE_RUNTIME}",
+           *srcs, str(HERE / "aot_main.c"), str(lib), "-o", str(exe)]
+    proc = subprocess.run(cmd, capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise AssertionError(f"gcc failed:\n{' '.join(cmd)}\n{proc.stderr}")
     return exe
 
 

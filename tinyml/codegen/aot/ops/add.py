@@ -41,9 +41,15 @@ def lower_add(op, ctx: OpContext) -> None:
     ctx.require_int8(a, b, y)
     sa, sb, so = a.scalar_scale(), b.scalar_scale(), y.scalar_scale()
     twice_max = 2.0 * float(max(sa, sb))            # max of the float32 scales, in double
-    m1, s1 = quant.quantize_multiplier_smaller_than_one(float(sa) / twice_max)
-    m2, s2 = quant.quantize_multiplier_smaller_than_one(float(sb) / twice_max)
-    mo, so_ = quant.quantize_multiplier_smaller_than_one(twice_max / ((1 << LEFT_SHIFT) * float(so)))
+    try:
+        m1, s1 = quant.quantize_multiplier_smaller_than_one(float(sa) / twice_max)
+        m2, s2 = quant.quantize_multiplier_smaller_than_one(float(sb) / twice_max)
+        mo, so_ = quant.quantize_multiplier_smaller_than_one(
+            twice_max / ((1 << LEFT_SHIFT) * float(so)))
+    except ValueError as e:      # e.g. an output range that collapsed (RELU6 of a negative sum)
+        ctx.unsupported(f"output scale {float(so):.3g} is too small for the input scales "
+                        f"{float(sa):.3g} and {float(sb):.3g} ({e}); TFLM's int8 ADD cannot "
+                        "run it either", y)
     act_min, act_max = ctx.activation_range(op.options.get("fused_activation", "NONE"), y)
     fields = {
         "size": y.size, "in1_offset": -a.scalar_zp(), "in2_offset": -b.scalar_zp(),
