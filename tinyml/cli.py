@@ -13,7 +13,8 @@ from typing import Any, Callable
 import click
 
 from . import __version__
-from .errors import TinymlError
+from .errors import ConfigError, TinymlError
+from .targets.budget import RUNTIMES
 
 
 def _handle_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -137,7 +138,7 @@ def pipeline(config_path, run_name, runs_dir, dataset, data_path, seed, force, s
 @click.option("--run", "-r", "run_name", help="Run to export (default: from config, 'default').")
 @click.option("--runs-dir", help="Folder holding run folders.")
 @click.option("--target", "-t", help="Board / PlatformIO environment (see `tinyml targets`).")
-@click.option("--runtime", type=click.Choice(["aot", "tflm"]), help="Model runtime on the device.")
+@click.option("--runtime", type=click.Choice(RUNTIMES), help="Model runtime on the device.")
 @click.option("--project", type=click.Path(file_okay=False), default=".", show_default=True,
               help="PlatformIO project folder (holds platformio.ini and firmware/).")
 @_handle_errors
@@ -148,7 +149,7 @@ def export(config_path, run_name, runs_dir, target, runtime, project):
     cfg = config.load(config_path, {"run": {"name": run_name, "runs_dir": runs_dir},
                                      "export": {"target": target, "runtime": runtime}})
     res = do_export(Path(cfg.run.runs_dir) / cfg.run.name, cfg.export.target, Path(project),
-                    runtime=cfg.export.runtime)
+                    runtime=cfg.export.runtime, model_id=cfg.export.model_id)
     click.echo(res.summary() if hasattr(res, "summary") else str(res))
 
 
@@ -177,9 +178,15 @@ def emulate(target, project, serial_kind, port, no_build):
     t = get_target(target)
     if not getattr(t, "emulated", False):
         raise TinymlError(f"target '{target}' is a real board, not an emulator",
-                          hint="use `tinyml targets` to see the emulated ones (qemu_m4)")
+                          hint="use `tinyml targets` to see the emulated ones (qemu_m4, qemu_xtensa, qemu_rv32)")
     handle = t.emulate(Path(project), serial=serial_kind, port=port or None, build=not no_build)
     click.echo(f"emulator running; connect with pyserial to {handle.url}  (Ctrl-C stops it)")
+    if serial_kind == "pty":
+        click.echo(f"MLPerf Tiny runner: put `{handle.url}` as the DUT port in its devices.yaml "
+                   "(it opens ports with serial.Serial, so it needs this pty, not a socket); "
+                   "see docs/MLPERF_RUNNER.md")
+    else:
+        click.echo("for the official MLPerf Tiny runner start with --serial pty (it cannot open sockets)")
     try:
         handle.wait()
     except KeyboardInterrupt:
@@ -190,7 +197,7 @@ def emulate(target, project, serial_kind, port, no_build):
 
 @main.command()
 def targets():
-    """List the boards tinyml knows, with their memory budgets."""
+    """List the boards tinyml knows, with their memory budgets and what CI verifies."""
     from .targets import all_targets
     for t in all_targets():
         b = t.budget
@@ -198,6 +205,45 @@ def targets():
         click.echo(f"{t.name:<15} {kind:<8} {t.cpu:<14} {t.clock_hz / 1e6:>5.0f} MHz  "
                    f"flash {b.flash_bytes // 1024:>5} KiB  RAM {b.ram_bytes // 1024:>4} KiB  "
                    f"runtime {t.default_runtime}  {t.description}")
+        click.echo(f"{'':<15} runtime {t.ci_status()}")
+
+
+@main.command()
+@click.option("--target", "-t", default="qemu_m4", show_default=True,
+              help="Board or emulated target (see `tinyml targets`).")
+@click.option("--port", "-p", help="Serial port of a connected board (or a running emulator's "
+                                   "pty / socket:// address). Without it, emulated targets boot.")
+@click.option("--samples", default="all", show_default=True,
+              help="How many test samples to send: a number or 'all'.")
+@click.option("--power", default="none", show_default=True, help="Power meter (none).")
+@click.option("--uart", is_flag=True, help="Send samples through the UART even on an emulator.")
+@click.option("--mlperf-dataset", type=click.Path(file_okay=False),
+              help="Only write the official MLPerf Tiny runner's dataset folder (.bin + y_labels.csv).")
+@click.option("--config", "-c", "config_path", type=click.Path(dir_okay=False), help="TOML config file.")
+@click.option("--run", "-r", "run_name", help="Run to measure (default: from config, 'default').")
+@click.option("--runs-dir", help="Folder holding run folders.")
+@click.option("--project", type=click.Path(file_okay=False), default=".", show_default=True,
+              help="PlatformIO project folder (holds platformio.ini and firmware/).")
+@_handle_errors
+def measure(target, port, samples, power, uart, mlperf_dataset, config_path, run_name, runs_dir,
+            project):
+    """Measure the run's model on the device: accuracy, bit-exactness, latency, energy."""
+    from . import config
+    from . import measure as m
+    cfg = config.load(config_path, {"run": {"name": run_name, "runs_dir": runs_dir}})
+    run_dir = Path(cfg.run.runs_dir) / cfg.run.name
+    if samples != "all" and not samples.isdigit():
+        raise ConfigError(f"--samples must be a number or 'all', got {samples!r}")
+    n = None if samples == "all" else int(samples)
+    if mlperf_dataset:
+        out = m.write_mlperf_dataset(run_dir, mlperf_dataset, n)
+        click.echo(f"wrote the MLPerf Tiny dataset folder {out} (see docs/MLPERF_RUNNER.md)")
+        return
+    opts = m.MeasureOptions(samples=n, power=power, fast=False if uart else None)
+    res = m.measure(run_dir, target, port=port, project_dir=Path(project), opts=opts)
+    for line in m.summary_lines(res):
+        click.echo(line)
+    click.echo(f"results: {run_dir / m.RESULTS_JSON}")
 
 
 if __name__ == "__main__":  # pragma: no cover

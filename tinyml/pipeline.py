@@ -20,8 +20,8 @@ from . import atomic
 from .config import Config, to_toml
 from .errors import ConfigError, TinymlError
 from .runs import RunDir, StageResult
+from .stages import STAGES
 
-STAGES = ("teacher", "alone", "distill", "prune", "quantize", "check", "report")
 # Bump when a stage's code changes what it produces, so old results re-run.
 STAGE_VERSION = 1
 
@@ -33,6 +33,8 @@ FLOAT_TFLITE = "model_float.tflite"
 INT8_TFLITE = "model_int8.tflite"
 CHECK_JSON = "check.json"
 GOLDEN = "golden.npz"
+TESTSET = "testset.npz"
+RESULTS_JSON = "results.json"     # written by `tinyml measure`
 REPORT_FILES = ["metrics.json", "report.md", "report.html"]
 
 
@@ -294,13 +296,13 @@ def _plan(cfg: Config, name: str) -> tuple[dict[str, Any], list[str], list[str],
             inputs.append(TEACHER)
         return params, inputs, [FLOAT_TFLITE, INT8_TFLITE], _stage_quantize
     if name == "check":
-        return ({**base, "check": sec("check")}, [INT8_TFLITE, FLOAT_TFLITE], [CHECK_JSON, GOLDEN],
-                _stage_check)
+        return ({**base, "check": sec("check")}, [INT8_TFLITE, FLOAT_TFLITE],
+                [CHECK_JSON, GOLDEN, TESTSET], _stage_check)
     if name == "report":
         run = run_dir_for(cfg)
         # Re-render whenever any earlier stage's recorded result changed.
         stages = {k: v.get("fingerprint") for k, v in run.manifest()["stages"].items() if k != "report"}
-        inputs = [CHECK_JSON] if run.exists(CHECK_JSON) else []
+        inputs = [f for f in (CHECK_JSON, RESULTS_JSON) if run.exists(f)]   # + device results
         return {"version": STAGE_VERSION, "stages": stages}, inputs, REPORT_FILES, _stage_report
     raise ConfigError(f"unknown pipeline stage '{name}'", hint=f"stages are: {', '.join(STAGES)}")
 
@@ -343,7 +345,8 @@ def check_model(cfg: Config, model_path: str | Path, force: bool = False,
         shutil.copyfile(src, tmp / INT8_TFLITE)
         return {**metrics, "model": str(src), "seconds": round(time.perf_counter() - t0, 3)}
 
-    result = run.stage("check", params, [], [CHECK_JSON, GOLDEN, INT8_TFLITE], fn, force=force)
+    result = run.stage("check", params, [], [CHECK_JSON, GOLDEN, TESTSET, INT8_TFLITE], fn,
+                       force=force)
     write_config(cfg)
     return result
 

@@ -39,6 +39,9 @@
 #ifndef TM_MAX_TOKENS
 #define TM_MAX_TOKENS 4
 #endif
+#ifndef TM_CLOCK_KIND
+#define TM_CLOCK_KIND "device"   /* "virtual" on emulators: clock_hz is declared, not real */
+#endif
 
 /* Golden vectors for `selftest`: firmware/generated/tm_golden.h (written by
  * `tinyml export`) must define TM_GOLDEN_COUNT, TM_GOLDEN_INPUT_BYTES,
@@ -82,6 +85,8 @@ uint64_t tm_profile_t0;   /* start of the current op, for ports/tm_profile.h */
 static char g_line[TM_CMD_MAX + 1];
 static uint32_t g_line_len;
 static int g_line_overflow;
+static int g_line_lost;           /* receive overrun during this line: discard it */
+static uint32_t g_overruns_seen;
 
 static int8_t g_db[TM_DB_CAPACITY];
 static uint32_t g_db_size;       /* bytes announced by `db load` */
@@ -255,6 +260,8 @@ static void tm_cmd_help(void)
         "info          : m-tm-info-KEY-[VALUE] build record (extension)",
         "layers        : m-tm-layer-[i,op,count] last inference (extension)",
         "selftest      : m-selftest-pass-[N/N] golden vectors (extension)",
+        "bulk PATH I N : samples I..I+N-1 of a host file, one m-tm-sample line each (emulators)",
+        "any byte sent during infer/bulk aborts it",
     };
     size_t i;
     for (i = 0; i < sizeof(lines) / sizeof(lines[0]); ++i) {
@@ -280,6 +287,7 @@ static void tm_cmd_db_load(char **tok, int ntok)
     }
     g_db_size = n;
     g_db_pos = 0;
+    g_have_results = 0;   /* results belong to the previous input */
     tm_out_str("m-[Expecting ");
     tm_out_u64(n);
     tm_out_str(" bytes]");
@@ -327,7 +335,7 @@ static void tm_cmd_db_hex(const char *hex)
 
 static void tm_cmd_db_print(char **tok, int ntok)
 {
-    uint32_t n = g_db_size < 16u ? g_db_size : 16u;  /* MLPerf default N=16, capped to the load */
+    uint32_t n = g_db_pos < 16u ? g_db_pos : 16u;  /* MLPerf default N=16, capped to what arrived */
     uint32_t off = 0u;
     uint32_t i;
     if (ntok > 4 || (ntok >= 3 && tm_parse_u32(tok[2], &n) != 0) ||
@@ -335,8 +343,8 @@ static void tm_cmd_db_print(char **tok, int ntok)
         tm_err("db print [N] [offset] takes decimal numbers");
         return;
     }
-    if (off > g_db_size || n > g_db_size - off) {
-        tm_err_u("db print range exceeds the loaded size of ", g_db_size, " bytes");
+    if (off > g_db_pos || n > g_db_pos - off) {   /* never bytes of an earlier upload */
+        tm_err_u("db print range exceeds the ", g_db_pos, " bytes received");
         return;
     }
     for (i = 0; i < n; ++i) {
@@ -385,6 +393,11 @@ static void tm_print_results(void)
     }
     tm_out_str("]");
     tm_out_nl();
+    /* Extension: lets the host tell a garbled raw line from a real output. */
+    tm_out_str("m-tm-raw-crc32-[");
+    tm_out_hex32(tm_crc32((const uint8_t *)g_out, info->output_bytes));
+    tm_out_str("]");
+    tm_out_nl();
 }
 
 static int tm_input_ready(void)
@@ -411,11 +424,25 @@ static int tm_input_ready(void)
     return 1;
 }
 
+/* A byte from the host while inferences run aborts them (bytes stay queued). */
+static int tm_abort_requested(uint32_t done, uint32_t total)
+{
+    if (!tm_port_rx_ready()) return 0;
+    tm_out_str("e-[infer aborted by host input after ");
+    tm_out_u64(done);
+    tm_out_str(" of ");
+    tm_out_u64(total);
+    tm_out_str(" runs]");
+    tm_out_nl();
+    return 1;
+}
+
 static void tm_cmd_infer(char **tok, int ntok)
 {
     uint32_t n = 1u, w = 10u, i;
     uint64_t c0, c1;
     int rc = 0;
+    g_have_results = 0;   /* a refused or aborted infer must not leave old results */
     if (ntok > 3 || (ntok >= 2 && tm_parse_u32(tok[1], &n) != 0) ||
         (ntok == 3 && tm_parse_u32(tok[2], &w) != 0)) {
         tm_err("infer N [W] takes decimal numbers");
@@ -434,7 +461,10 @@ static void tm_cmd_infer(char **tok, int ntok)
     tm_out_str("m-warmup-start-");
     tm_out_u64(w);
     tm_out_nl();
-    for (i = 0; i < w && rc == 0; ++i) rc = tm_rt_invoke(g_db, g_out);
+    for (i = 0; i < w && rc == 0; ++i) {
+        if (tm_abort_requested(i, w)) return;
+        rc = tm_rt_invoke(g_db, g_out);
+    }
     tm_out_str("m-warmup-done");
     tm_out_nl();
     tm_out_str("m-infer-start-");
@@ -445,7 +475,10 @@ static void tm_cmd_infer(char **tok, int ntok)
      * pulse the pin in between). */
     tm_cmd_timestamp();
     c0 = tm_port_counter();
-    for (i = 0; i < n && rc == 0; ++i) rc = tm_rt_invoke(g_db, g_out);
+    for (i = 0; i < n && rc == 0; ++i) {
+        if (tm_abort_requested(i, n)) return;
+        rc = tm_rt_invoke(g_db, g_out);
+    }
     c1 = tm_port_counter();
     tm_cmd_timestamp();
     tm_out_str("m-infer-done");
@@ -493,6 +526,7 @@ static void tm_cmd_info(void)
     tm_info_str("harness", TM_HARNESS_VERSION);
     tm_info_str("board", tm_port_board());
     tm_info_u("clock_hz", tm_port_clock_hz());
+    tm_info_str("clock", TM_CLOCK_KIND);
     tm_info_str("counter_unit", tm_port_counter_unit());
     tm_info_u("counter_resolution", tm_port_counter_resolution());
 #if defined(__VERSION__)
@@ -595,6 +629,79 @@ static void tm_cmd_selftest(void)
 #endif
 }
 
+static void tm_out_hex_bytes(const int8_t *p, uint32_t n)
+{
+    uint32_t i;
+    for (i = 0; i < n; ++i) tm_out_hex8((uint8_t)p[i]);
+}
+
+/* Extension for emulated boards: read input samples from a host file (the
+ * port's tm_port_host_read, semihosting on QEMU) instead of crawling through an
+ * emulated UART, run each once and report only results:
+ *   m-tm-sample-[INDEX,COUNTER,INPUT_CRC32,OUTPUT_HEX,OUTPUT_CRC32]
+ * then m-tm-bulk-done-[N]. Sample i sits at byte i * input_bytes. */
+static void tm_cmd_bulk(char **tok, int ntok)
+{
+    const tm_rt_info_t *info;
+    uint32_t first, count, i;
+    if (ntok != 4 || tm_parse_u32(tok[2], &first) != 0 || tm_parse_u32(tok[3], &count) != 0) {
+        tm_err("bulk PATH FIRST COUNT takes a file path and two decimal numbers");
+        return;
+    }
+    if (count == 0u || count > TM_INFER_MAX) {
+        tm_err_u("bulk COUNT must be 1..", TM_INFER_MAX, "");
+        return;
+    }
+    if (!tm_runtime_usable()) return;
+    info = tm_info();
+    g_have_results = 0;
+    g_db_size = g_db_pos = 0;   /* the buffer now holds bulk samples, not an upload */
+    for (i = 0; i < count; ++i) {
+        const uint64_t off = (uint64_t)(first + i) * info->input_bytes;
+        uint64_t c0, c1;
+        int rc;
+        if (tm_abort_requested(i, count)) return;
+        if (off + info->input_bytes > 0xFFFFFFFFu) {
+            tm_err("bulk: sample offset beyond 4 GiB");
+            return;
+        }
+        rc = tm_port_host_read(tok[1], (uint32_t)off, g_db, info->input_bytes);
+        if (rc == -1) {
+            tm_err("bulk: this port has no host file access (emulators only); use db uploads");
+            return;
+        }
+        if (rc != 0) {
+            tm_err_u("bulk: cannot read sample ", first + i, " from the host file");
+            return;
+        }
+        g_db_size = g_db_pos = info->input_bytes;
+        c0 = tm_port_counter();
+        rc = tm_rt_invoke(g_db, g_out);
+        c1 = tm_port_counter();
+        if (rc != 0) {
+            tm_err_u("runtime invoke failed with code ", (uint64_t)(uint32_t)rc, "");
+            return;
+        }
+        tm_out_str("m-tm-sample-[");
+        tm_out_u64(first + i);
+        tm_port_putc(',');
+        tm_out_u64(c1 - c0);
+        tm_port_putc(',');
+        tm_out_hex32(tm_crc32((const uint8_t *)g_db, info->input_bytes));
+        tm_port_putc(',');
+        tm_out_hex_bytes(g_out, info->output_bytes);
+        tm_port_putc(',');
+        tm_out_hex32(tm_crc32((const uint8_t *)g_out, info->output_bytes));
+        tm_out_str("]");
+        tm_out_nl();
+    }
+    g_have_results = 1;
+    tm_out_str("m-tm-bulk-done-[");
+    tm_out_u64(count);
+    tm_out_str("]");
+    tm_out_nl();
+}
+
 static void tm_dispatch(char *line)
 {
     char *tok[TM_MAX_TOKENS];
@@ -625,6 +732,8 @@ static void tm_dispatch(char *line)
         tm_cmd_layers();
     } else if (strcmp(tok[0], "selftest") == 0) {
         tm_cmd_selftest();
+    } else if (strcmp(tok[0], "bulk") == 0) {
+        tm_cmd_bulk(tok, ntok);
     } else {
         tm_out_str("e-[Unknown command: ");
         tm_out_safe(tok[0], 32);
@@ -640,7 +749,10 @@ void tm_harness_feed(int c)
 {
     if (c < 0) return;
     if (c == '%') {
-        if (g_line_overflow) {
+        if (g_line_lost) {
+            tm_err("receive overrun: bytes were lost, command discarded; send it again");
+            tm_ready();
+        } else if (g_line_overflow) {
             tm_err_u("command too long: max ", TM_CMD_MAX, " characters");
             tm_ready();
         } else {
@@ -649,6 +761,7 @@ void tm_harness_feed(int c)
         }
         g_line_len = 0;
         g_line_overflow = 0;
+        g_line_lost = 0;
         return;
     }
     if (g_line_len == 0u && tm_is_space((char)c)) return;  /* stray newlines between commands */
@@ -662,13 +775,22 @@ void tm_harness_feed(int c)
 void tm_harness_poll(void)
 {
     int c;
-    while ((c = tm_port_getc()) >= 0) tm_harness_feed(c);
+    while ((c = tm_port_getc()) >= 0) {
+        const uint32_t lost = tm_port_rx_overruns();
+        if (lost != g_overruns_seen) {   /* some byte of this line may be missing */
+            g_overruns_seen = lost;
+            g_line_lost = 1;
+        }
+        tm_harness_feed(c);
+    }
 }
 
 void tm_harness_init(void)
 {
     g_line_len = 0;
     g_line_overflow = 0;
+    g_line_lost = 0;
+    g_overruns_seen = tm_port_rx_overruns();
     g_db_size = 0;
     g_db_pos = 0;
     g_have_results = 0;

@@ -6,10 +6,10 @@
  * The counter: tm_port_counter() is a monotonically increasing 64-bit count
  * in the unit named by tm_port_counter_unit():
  *   "cycles"        CPU clock cycles (DWT CYCCNT on Cortex-M3+, ESP32 CCOUNT)
- *   "instructions"  emulated instructions (QEMU with -icount shift=0; NOT wall time)
+ *   "instructions"  emulated instructions (QEMU -icount; NOT wall time)
  *   "us"            microseconds (boards without a cycle counter, e.g. RP2040)
  * tm_port_counter_resolution() is how many units one hardware tick is worth
- * (QEMU: 40 instructions per APB timer tick; DWT: 1 cycle).
+ * (QEMU -icount shift=3: 5 instructions per APB timer tick; DWT: 1 cycle).
  */
 #ifndef TM_PORT_H
 #define TM_PORT_H
@@ -26,6 +26,17 @@ void tm_port_init(void);
 
 /* Next received byte (0..255), or -1 when none is waiting. Never blocks. */
 int tm_port_getc(void);
+
+/* 1 when a received byte is waiting (tm_port_getc would return it), else 0.
+ * Never blocks, never consumes: the harness polls it to abort a long `infer`. */
+int tm_port_rx_ready(void);
+
+/* Received bytes lost so far (receive buffer or UART overrun); 0 if unknown. */
+uint32_t tm_port_rx_overruns(void);
+
+/* Read n bytes at `offset` of a file on the host (emulators: semihosting).
+ * 0 = done, -1 = this port has no host file access, -2 = open/seek/read failed. */
+int tm_port_host_read(const char *path, uint32_t offset, void *buf, uint32_t n);
 
 /* Send bytes; may block until the UART accepted them. */
 void tm_port_putc(char c);

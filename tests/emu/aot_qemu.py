@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from tinyml.codegen.aot import RUNTIME_DIR, AotResult
+from tinyml.targets.qemu import ICOUNT_SHIFT
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
@@ -68,7 +69,7 @@ def run_model_qemu(res: AotResult, x: np.ndarray, timeout: float = 600,
         elf = build_image(res, x, Path(d), extra_flags)
         proc = subprocess.run(
             ["qemu-system-arm", "-M", "mps2-an386", "-nographic", "-monitor", "none",
-             "-serial", "stdio", "-icount", "shift=0", "-semihosting-config",
+             "-serial", "stdio", "-icount", f"shift={ICOUNT_SHIFT}", "-semihosting-config",
              "enable=on,target=native", "-kernel", str(elf)],
             capture_output=True, text=True, timeout=timeout)
     text = proc.stdout

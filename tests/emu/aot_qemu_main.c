@@ -78,7 +78,7 @@ int main(void)
         put_hex(tm_test_out, TM_MODEL_OUTPUT_BYTES);
         put("\r\n");
     }
-#if defined(TM_ENABLE_PROFILE)
+#if defined(TM_ENABLE_PROFILE) && TM_ENABLE_PROFILE
     {
         const char *const *ops;
         const uint32_t *ticks;

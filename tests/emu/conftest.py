@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from ci_tools import require_tools
+
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
@@ -22,21 +24,10 @@ def load_fixture_model():
     return mod
 
 
-def _missing_tools() -> list[str]:
-    missing = [t for t in ("arm-none-eabi-gcc", "qemu-system-arm") if shutil.which(t) is None]
-    try:
-        from tinyml.targets.pio import find_pio
-        find_pio()
-    except Exception:
-        missing.append("pio")
-    return missing
-
-
 @pytest.fixture(scope="session")
 def emu_tools():
-    missing = _missing_tools()
-    if missing:
-        pytest.skip(f"firmware emulation needs {', '.join(missing)} (scripts/setup.sh installs them)")
+    """PlatformIO builds for QEMU: fails (never skips) naming any missing tool."""
+    require_tools("arm-none-eabi-gcc", "qemu-system-arm", "pio")
     cp = subprocess.run([sys.executable, str(ROOT / "scripts" / "pio_offline.py")],
                         capture_output=True, text=True)
     assert cp.returncode == 0, cp.stderr

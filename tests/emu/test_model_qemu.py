@@ -97,3 +97,49 @@ def test_bad_input_size_is_refused_by_real_model(digits_project, dut_factory):
     dut.command("db " + "00" * 10)
     errs = P.errors(dut.command("infer 1 0", check=False))
     assert errs and "model input is 64 bytes" in errs[0]
+
+
+def _elf_sizes(elf, map_file) -> tuple[int, int, str]:
+    """(flash, RAM, the size table) of a qemu_m4 image, from the linker's output:
+    flash = allocated sections below RAM plus the .data load image; RAM = allocated
+    sections in RAM plus the stack the linker script reserves (_min_stack)."""
+    import re
+    import subprocess
+    ram_base = 0x20000000                        # mps2_an386.ld: RAM ORIGIN
+    out = subprocess.run(["arm-none-eabi-readelf", "-S", "-W", str(elf)], capture_output=True,
+                         text=True, check=True).stdout
+    flash = ram = 0
+    for line in out.splitlines():
+        if not re.match(r"\s*\[\s*\d+\]", line):
+            continue
+        cols = line.split("]", 1)[1].split()
+        if len(cols) != 10 or "A" not in cols[6]:
+            continue                              # not loaded (debug info, comments)
+        kind, addr, size = cols[1], int(cols[2], 16), int(cols[4], 16)
+        if addr < ram_base:
+            flash += size
+        else:
+            ram += size
+            flash += size if kind == "PROGBITS" else 0      # .data is copied from flash
+    stack = int(re.search(r"(0x[0-9a-f]+)\s+_min_stack = ", map_file.read_text()).group(1), 16)
+    table = subprocess.run(["arm-none-eabi-size", "-A", str(elf)], capture_output=True,
+                           text=True, check=True).stdout
+    return flash, ram + stack, table
+
+
+def test_budget_estimates_match_the_built_firmware(digits_project, capsys):
+    """`tinyml export`'s flash and RAM estimates (tinyml.targets.budget) against the
+    linker's measure of the firmware they were made for: within 10 %."""
+    import json
+    proj, _, _ = digits_project
+    rec = json.loads((proj / "firmware" / "generated" / "export.json").read_text())
+    build = proj / ".pio" / "build" / "qemu_m4"
+    flash, ram, table = _elf_sizes(build / "firmware.elf", build / "firmware.map")
+    est_flash, est_ram = rec["flash_need_total"], rec["ram_need_total"]
+    with capsys.disabled():
+        print(f"\n[qemu_m4 aot, digits] flash: estimate {est_flash:,} B, built {flash:,} B "
+              f"({100 * (est_flash - flash) / flash:+.1f} %); RAM: estimate {est_ram:,} B, built "
+              f"{ram:,} B incl. the linker's minimum stack ({100 * (est_ram - ram) / ram:+.1f} %)\n"
+              f"  estimate items: flash {rec['flash_need']}, RAM {rec['ram_need']}\n{table}")
+    assert abs(est_flash - flash) <= 0.10 * flash
+    assert abs(est_ram - ram) <= 0.10 * ram

@@ -27,9 +27,12 @@ def done(m, tmp_path_factory):
     return out, metrics
 
 
-def test_writes_exactly_check_json_and_golden(done):
-    out, _ = done
-    assert sorted(p.name for p in out.iterdir()) == ["check.json", "golden.npz"]
+def test_writes_exactly_check_json_golden_and_testset(done):
+    out, metrics = done
+    assert sorted(p.name for p in out.iterdir()) == ["check.json", "golden.npz", "testset.npz"]
+    gold, full = golden.load(out / "golden.npz"), golden.load(out / "testset.npz")
+    assert len(gold) == 7 and len(full) == metrics["test_samples"]
+    assert (full.inputs[:7] == gold.inputs).all() and (full.outputs[:7] == gold.outputs).all()
 
 
 def test_check_json_contents(m, done):

@@ -14,11 +14,7 @@ from tinyml.targets import get_target
 
 REPO = Path(__file__).resolve().parents[2]
 
-pytestmark = [
-    pytest.mark.emu,
-    pytest.mark.skipif(not (shutil.which("arm-none-eabi-gcc") and shutil.which("qemu-system-arm")),
-                       reason="needs arm-none-eabi-gcc and qemu-system-arm"),
-]
+pytestmark = [pytest.mark.emu, pytest.mark.tools("pio")]
 
 
 def _project_copy(tmp_path: Path) -> Path:

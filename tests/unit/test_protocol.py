@@ -132,18 +132,28 @@ def test_info_layers_and_selftest():
 
 @pytest.mark.parametrize("seed", range(5))
 def test_parsers_survive_random_garbage(seed):
-    """Random bytes never crash a parser: they either parse or raise ProtocolError."""
+    """Random bytes never crash a parser: each returns a well-typed value or raises
+    ProtocolError, and a clean reply after the garbage is still read exactly."""
     rng = random.Random(seed)
     pieces = [b"m-", b"e-[", b"]", b"[", b",", b"-", b"\r\n", b"m-results-[", b"m-tm-raw-[",
               b"m-lap-us-", b"m-tm-layer-[", b"m-tm-info-", b"m-selftest-pass-[", b"/", b"1", b"-7"]
     blob = b"".join(rng.choice(pieces + [bytes([rng.randrange(256)])]) for _ in range(3000))
-    lines, _ = P.split_lines(blob)
-    P.errors(lines)
-    P.parse_laps(lines)
-    P.parse_buffer(lines)
-    for fn in (P.parse_results, P.parse_raw, P.parse_counter, P.parse_crc, P.parse_info,
-               P.parse_layers, P.parse_selftest, P.parse_name, P.parse_expecting):
+    blob += b"\r\nm-tm-crc32-[deadbeef,16]\r\nm-name-dut-[tinyml]\r\nm-[Expecting 64 bytes]\r\nm-par"
+    lines, rest = P.split_lines(blob)
+    assert rest == b"m-par"                                  # the unfinished line is kept back
+    assert all(ln and ln == ln.strip() and "\n" not in ln and "\r" not in ln for ln in lines)
+    assert all(isinstance(e, str) for e in P.errors(lines))
+    assert all(isinstance(v, int) and v >= 0 for v in P.parse_laps(lines))
+    assert isinstance(P.parse_buffer(lines), bytes)
+    kinds = {P.parse_results: list, P.parse_raw: list, P.parse_counter: P.Counter,
+             P.parse_info: dict, P.parse_layers: tuple, P.parse_selftest: P.Selftest}
+    refused = 0
+    for fn, kind in kinds.items():
         try:
-            fn(lines)
+            assert isinstance(fn(lines), kind), fn.__name__
         except P.ProtocolError:
-            pass
+            refused += 1
+    assert refused > 0                                       # the garbage is mostly refused...
+    assert P.parse_crc(lines) == (0xDEADBEEF, 16)            # ...and never hides a good reply
+    assert P.parse_name(lines) == "tinyml"
+    assert P.parse_expecting(lines) == 64

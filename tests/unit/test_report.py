@@ -75,11 +75,44 @@ def test_full_report(tmp_path):
     assert "| tensor arena, recommended (bytes) | 2,688 |" in md
     assert "| 1 | SOFTMAX | — |" in md
     assert "| total | 102.0 s |" in md
-    assert "![accuracy](accuracy.png)" in md
+    assert "![accuracy per stage](accuracy.png)" in md
 
     h = (d / "report.html").read_text()
-    assert '<img src="accuracy.png"' in h and '<img src="seconds.png"' in h
+    # images are embedded, the PNG files beside it are only for report.md
+    assert 'data-file="accuracy.png"' in h and 'data-file="seconds.png"' in h
+    assert h.count('src="data:image/png;base64,') == 2 and 'src="accuracy.png"' not in h
     assert "<td>98.22 %</td>" in h and "<td>2,432</td>" in h and "max |Δ| LiteRT vs TFLM" in h
+
+
+def test_host_headline_first_with_distillation_gain(tmp_path):
+    d = _run(tmp_path, STAGES, CHECK)
+    write_report(d)
+    md = (d / "report.md").read_text()
+    host = md.split("## On the host")[1]
+    assert host.index("| headline | value |") < host.index("### Model at each stage")
+    assert "| int8 accuracy (TFLM host runtime, the device's reference) | 95.56 % |" in host
+    assert "| int8 − float | -0.22 points |" in host
+    assert "| distillation gain (distilled − trained alone) | +1.33 points (96.44 % vs 95.11 %) |" in host
+    assert "| int8 model (.tflite bytes) | 6,016 |" in host
+    assert "| tensor arena, TFLM minimum / recommended (bytes) | 2,432 / 2,688 |" in host
+    m = json.loads((d / "metrics.json").read_text())
+    assert m["distillation_gain"] == pytest.approx(0.01333)
+    assert m["device"] is None                      # no results.json yet
+    assert "not measured yet" in md and "`tinyml measure --target qemu_m4`" in md
+
+
+def test_accuracy_axis_starts_at_zero(tmp_path, monkeypatch):
+    from tinyml.report import plots
+    seen = []
+    real = plots._png
+
+    def spy(plt, fig):
+        seen.append([ax.get_ylim() for ax in fig.axes])
+        return real(plt, fig)
+    monkeypatch.setattr(plots, "_png", spy)
+    assert plots.accuracy(build_metrics(_run(tmp_path, STAGES))) is not None
+    (lo, hi), = seen[0]
+    assert lo == 0.0 and hi >= 100.0
 
 
 def test_missing_stages_show_dash(tmp_path):

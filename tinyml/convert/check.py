@@ -20,6 +20,7 @@ from . import hostcheck, ops
 
 CHECK_JSON = "check.json"
 GOLDEN_NPZ = "golden.npz"
+TESTSET_NPZ = "testset.npz"    # every checked test sample: what `tinyml measure` sends
 CHECK_FORMAT_VERSION = 1
 
 
@@ -51,7 +52,8 @@ def _tensor_info(t) -> dict:
 def run_check(tflite_path, dataset, check_cfg, out_dir, float_tflite_path=None, progress=True) -> dict:
     """Run the host checks of an int8 .tflite on `dataset`'s test split.
 
-    Writes check.json and golden.npz into out_dir and returns the metrics dict.
+    Writes check.json, golden.npz and testset.npz (every checked sample, golden
+    format) into out_dir and returns the metrics dict.
     `float_tflite_path` may be a float .tflite or a Keras file (.keras/.h5);
     it only feeds `accuracy_float`. Raises ModelError / UnsupportedOpError for
     a bad model, CheckError if LiteRT and TFLM top-1 agreement is below
@@ -131,5 +133,6 @@ def run_check(tflite_path, dataset, check_cfg, out_dir, float_tflite_path=None, 
     metrics["check_seconds"] = round(time.perf_counter() - t0, 3)
     with atomic.staging_dir(out_dir, "check") as tmp:
         golden.save(tmp / GOLDEN_NPZ, gold)
+        golden.save(tmp / TESTSET_NPZ, make_golden(model, hc, len(hc.q_inputs)))
         atomic.write_json(tmp / CHECK_JSON, report)
     return metrics

@@ -46,6 +46,9 @@ class DutClient:
         self.chunk_bytes = chunk_bytes
         self._pending = b""
         self.log: list[str] = []        # every line received, for reports/debugging
+        # tinyml firmware follows every m-tm-raw line with its CRC; once the device is
+        # known to be one, a missing CRC line means the answer was garbled.
+        self.raw_crc_required = False
 
     # ---------------------------------------------------------------- plumbing
     def _read_until_ready(self, command: str, timeout: float) -> list[str]:
@@ -71,6 +74,9 @@ class DutClient:
         """Send one command, return its reply lines (without m-ready)."""
         self.t.write(P.encode(command))
         lines = self._read_until_ready(command, self.timeout if timeout is None else timeout)
+        if P.rebooted(lines):     # its m-ready may be the boot's, not this command's
+            raise DeviceError(f"`{command}`: the device reset while answering (m-init-done)",
+                              hint="check its power supply and reset line")
         if check:
             P.raise_on_error(command, lines)
         return lines
@@ -151,11 +157,21 @@ class DutClient:
             raise P.ProtocolError(f"expected 2 m-lap-us lines around the timed loop, got {len(laps)}")
         return Inference(runs=n, warmup=warmup, laps_us=(laps[0], laps[1]),
                          counter=P.parse_counter(lines), results=P.parse_results(lines),
-                         raw=P.parse_raw(lines), lines=lines)
+                         raw=P.parse_raw(lines, self.raw_crc_required), lines=lines)
+
+    def bulk(self, path: str, first: int, count: int, timeout: float | None = None
+             ) -> list[P.Sample]:
+        """Run samples first..first+count-1 of a host file the device reads itself
+        (emulators). Returns the CRC-valid sample lines; garbled ones are dropped."""
+        if " " in path or "%" in path or not path.isascii():
+            raise ValueError(f"bulk file path must be ASCII without spaces or '%': {path!r}")
+        cmd = f"bulk {path} {int(first)} {int(count)}"
+        samples, _ = P.parse_samples(self.command(cmd, timeout=timeout))
+        return samples
 
     def results(self) -> tuple[list[float], list[int]]:
         lines = self.command("results")
-        return P.parse_results(lines), P.parse_raw(lines)
+        return P.parse_results(lines), P.parse_raw(lines, self.raw_crc_required)
 
     def layers(self) -> tuple[list[P.Layer], str]:
         return P.parse_layers(self.command("layers"))

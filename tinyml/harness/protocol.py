@@ -13,6 +13,7 @@ field raises ProtocolError naming what was expected and what arrived.
 from __future__ import annotations
 
 import re
+import zlib
 from dataclasses import dataclass, field
 
 from ..errors import DeviceError
@@ -167,6 +168,11 @@ def load_done(lines: list[str]) -> bool:
 # ------------------------------------------------------------------ tinyml extensions
 
 _RAW = re.compile(r"^m-tm-raw-\[([^]]*)\]$")
+_RAW_CRC = re.compile(r"^m-tm-raw-crc32-\[([0-9a-f]{8})\]$")
+_SAMPLE = re.compile(r"^m-tm-sample-\[([0-9]+),([0-9]+),([0-9a-f]{8}),((?:[0-9a-f]{2})*),([0-9a-f]{8})\]$")
+_BULK_DONE = re.compile(r"^m-tm-bulk-done-\[([0-9]+)\]$")
+ABORTED = re.compile(r"^e-\[infer aborted by host input")
+BOOT = "m-init-done"
 _COUNTER = re.compile(r"^m-tm-counter-\[([a-z]+),([0-9]+),([0-9]+)\]$")
 _CRC = re.compile(r"^m-tm-crc32-\[([0-9a-f]{8}),([0-9]+)\]$")
 _INFO = re.compile(r"^m-tm-info-([a-z0-9_]+)-\[(.*)\]$")
@@ -176,7 +182,7 @@ _ST_PASS = re.compile(r"^m-selftest-pass-\[([0-9]+)/([0-9]+)\]$")
 _ST_FAIL = re.compile(r"^m-selftest-fail-\[vector=([0-9]+),byte=([0-9]+),got=(-?[0-9]+),want=(-?[0-9]+)\]$")
 
 
-def parse_raw(lines: list[str]) -> list[int]:
+def parse_raw(lines: list[str], require_crc: bool = False) -> list[int]:
     body = _one(_RAW, lines, "m-tm-raw-[...]", last=True).group(1)
     try:
         vals = [int(x) for x in body.split(",") if x.strip()]
@@ -184,7 +190,50 @@ def parse_raw(lines: list[str]) -> list[int]:
         raise ProtocolError(f"m-tm-raw-[...] holds a non-integer: {body[:80]!r}") from None
     if any(v < -128 or v > 127 for v in vals):
         raise ProtocolError(f"m-tm-raw-[...] holds a value outside int8: {body[:80]!r}")
+    crc = [m.group(1) for m in (_RAW_CRC.match(ln) for ln in lines) if m]
+    if not crc and require_crc:       # tinyml firmware always sends it: it was garbled
+        raise ProtocolError("m-tm-raw-crc32-[...] missing after m-tm-raw-[...] (garbled on the way)")
+    if crc and int(crc[-1], 16) != crc32_i8(vals):    # other firmware has no CRC line
+        raise ProtocolError("m-tm-raw-[...] does not match its m-tm-raw-crc32 (garbled on the way)")
     return vals
+
+
+def crc32_i8(values) -> int:
+    return zlib.crc32(bytes(v & 0xFF for v in values)) & 0xFFFFFFFF
+
+
+@dataclass(frozen=True)
+class Sample:
+    """One line of `bulk`: sample index, counter of its inference, CRC-32 of the
+    input the device read, and its int8 outputs (CRC-checked)."""
+    index: int
+    count: int
+    input_crc: int
+    raw: tuple[int, ...]
+
+
+def parse_samples(lines: list[str]) -> tuple[list[Sample], int | None]:
+    """Samples whose output CRC holds (garbled lines are dropped: the caller asks
+    again for what is missing) and the count of m-tm-bulk-done, if it came."""
+    out = []
+    done = None
+    for ln in lines:
+        m = _SAMPLE.match(ln)
+        if m:
+            data = bytes.fromhex(m.group(4))
+            if zlib.crc32(data) & 0xFFFFFFFF == int(m.group(5), 16):
+                raw = tuple(b - 256 if b > 127 else b for b in data)
+                out.append(Sample(int(m.group(1)), int(m.group(2)), int(m.group(3), 16), raw))
+            continue
+        m = _BULK_DONE.match(ln)
+        if m:
+            done = int(m.group(1))
+    return out, done
+
+
+def rebooted(lines: list[str]) -> bool:
+    """The device printed its boot banner: it was reset and lost its state."""
+    return BOOT in lines
 
 
 @dataclass(frozen=True)

@@ -1,16 +1,21 @@
 """metrics.json: one flat-ish summary of a run, built from its manifest.
 
-Each value is looked up in the stage metrics the pipeline recorded (stage
-names and metric keys are listed in docs/METRICS.md, with the aliases
-accepted). Anything not recorded is null, never guessed; model sizes fall
-back to the size of the file in the run folder, which is a measurement too.
+Each value is looked up in the stage metrics the pipeline recorded, under the
+stage names of tinyml.stages and the metric keys the stages write (both listed
+in docs/METRICS.md). Anything not recorded is null, never guessed; model sizes
+fall back to the size of the file in the run folder, which is a measurement too.
 No TensorFlow here.
 """
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 from typing import Any
+
+from ..stages import STAGES
+from . import device
+from .results import load_results
 
 METRICS_JSON = "metrics.json"
 FORMAT_VERSION = 1
@@ -18,32 +23,17 @@ FORMAT_VERSION = 1
 # Column order of the report: teacher | alone | distilled | pruned | int8
 STAGE_COLUMNS = ("teacher", "alone", "distilled", "pruned", "int8")
 
-# Logical stage -> manifest stage names tried in order.
-STAGE_ALIASES: dict[str, tuple[str, ...]] = {
-    "teacher": ("teacher", "train"),
-    "alone": ("alone", "student_alone", "student"),
-    "distilled": ("distill", "distilled", "student_distilled"),
-    "pruned": ("prune", "pruned", "student_pruned"),
-    "quantize": ("quantize", "convert"),
-    "check": ("check",),
-}
-ACCURACY_KEYS = ("accuracy", "test_accuracy", "accuracy_test")
-# Pipeline order for per-stage times (the manifest stores stages sorted by name).
-STAGE_ORDER = ("teacher", "train", "alone", "student", "distill", "prune", "quantize", "convert",
-               "check", "report", "export", "build", "flash", "run", "measure")
 
 
 def _stages(manifest: dict) -> dict[str, dict]:
     return manifest.get("stages") or {}
 
 
-def stage_metrics(manifest: dict, logical: str) -> dict[str, Any]:
-    st = _stages(manifest)
-    for name in STAGE_ALIASES.get(logical, (logical,)):
-        rec = st.get(name)
-        if rec is not None:
-            return rec.get("metrics") or {}
-    return {}
+def stage_metrics(manifest: dict, stage: str) -> dict[str, Any]:
+    """The metrics stage `stage` (a name in tinyml.stages.STAGES) recorded, or {}."""
+    assert stage in STAGES, stage
+    rec = _stages(manifest).get(stage)
+    return (rec.get("metrics") or {}) if rec is not None else {}
 
 
 def _first(d: dict, keys: tuple[str, ...]) -> Any:
@@ -72,13 +62,21 @@ def _num(v: Any) -> Any:
 
 
 def _ordered(stages: dict[str, dict]) -> list[tuple[str, dict]]:
-    rank = {n: i for i, n in enumerate(STAGE_ORDER)}
+    rank = {n: i for i, n in enumerate(STAGES)}   # the manifest stores stages sorted by name
     return sorted(stages.items(), key=lambda kv: (rank.get(kv[0], len(rank)), kv[0]))
 
 
 def _file_size(run_dir: Path, name: str) -> int | None:
     p = run_dir / name
     return p.stat().st_size if p.is_file() else None
+
+
+def run_model_sha256(run_dir: Path, check: dict) -> str | None:
+    """The run's int8 model hash: of the file itself, else as the check recorded it."""
+    p = run_dir / "model_int8.tflite"
+    if p.is_file():
+        return hashlib.sha256(p.read_bytes()).hexdigest()
+    return check.get("model_sha256")
 
 
 def build_metrics(run_dir: str | Path, manifest: dict | None = None) -> dict[str, Any]:
@@ -89,20 +87,19 @@ def build_metrics(run_dir: str | Path, manifest: dict | None = None) -> dict[str
         manifest = json.loads(p.read_text()) if p.is_file() else {"stages": {}}
     teacher = stage_metrics(manifest, "teacher")
     alone = stage_metrics(manifest, "alone")
-    distilled = stage_metrics(manifest, "distilled")
-    pruned = stage_metrics(manifest, "pruned")
+    distilled = stage_metrics(manifest, "distill")
+    pruned = stage_metrics(manifest, "prune")
     quant = stage_metrics(manifest, "quantize")
     check = stage_metrics(manifest, "check")
 
     acc = {
-        "teacher": _num(_first(teacher, ACCURACY_KEYS)),
-        "alone": _num(_first(alone, ACCURACY_KEYS)),
-        "distilled": _num(_first(distilled, ACCURACY_KEYS)),
-        "pruned": _num(_first(pruned, ACCURACY_KEYS)),
-        "float": _num(_pick((check, ("accuracy_float",)), (quant, ("accuracy_float", "float_accuracy")))),
+        "teacher": _num(teacher.get("accuracy")),
+        "alone": _num(alone.get("accuracy")),
+        "distilled": _num(distilled.get("accuracy")),
+        "pruned": _num(pruned.get("accuracy")),
+        "float": _num(_pick((check, ("accuracy_float",)), (quant, ("accuracy_float",)))),
         "int8_tflm": _num(check.get("accuracy_int8_tflm")),
-        "int8_litert": _num(_pick((check, ("accuracy_int8_litert",)),
-                                  (quant, ("accuracy_int8_litert", "accuracy_int8", "int8_accuracy")))),
+        "int8_litert": _num(_pick((check, ("accuracy_int8_litert",)), (quant, ("accuracy_int8_litert",)))),
     }
     student = next((d for d in (pruned, distilled, alone) if d.get("params") is not None), {})
     metrics: dict[str, Any] = {
@@ -110,11 +107,9 @@ def build_metrics(run_dir: str | Path, manifest: dict | None = None) -> dict[str
         "run": manifest.get("run") or run_dir.name,
         "accuracy": acc,
         "model_bytes": {
-            "tflite_int8": _num(_pick((check, ("model_bytes",)),
-                                      (quant, ("int8_bytes", "tflite_int8_bytes", "model_bytes")))
+            "tflite_int8": _num(_pick((check, ("model_bytes",)), (quant, ("int8_bytes",)))
                                 or _file_size(run_dir, "model_int8.tflite")),
-            "tflite_float": _num(_pick((quant, ("float_bytes", "tflite_float_bytes")))
-                                 or _file_size(run_dir, "model_float.tflite")),
+            "tflite_float": _num(quant.get("float_bytes") or _file_size(run_dir, "model_float.tflite")),
         },
         "arena_bytes": {
             "min": _num(check.get("arena_min_bytes")),
@@ -128,7 +123,7 @@ def build_metrics(run_dir: str | Path, manifest: dict | None = None) -> dict[str
             "teacher": _num(teacher.get("macs")),
             "student": _num(student.get("macs")),
         },
-        "sparsity": _num(_first(pruned, ("achieved_sparsity", "sparsity", "weight_sparsity"))),
+        "sparsity": _num(pruned.get("sparsity")),
         "runtime_agreement": {
             "top1": _num(check.get("runtime_top1_agreement")),
             "exact": _num(check.get("runtime_exact_agreement")),
@@ -139,6 +134,10 @@ def build_metrics(run_dir: str | Path, manifest: dict | None = None) -> dict[str
                           if isinstance(rec.get("seconds"), (int, float))},
         "versions": manifest.get("versions") or {},
     }
+    metrics["distillation_gain"] = (round(acc["distilled"] - acc["alone"], 6)
+                                    if acc["distilled"] is not None and acc["alone"] is not None else None)
+    metrics["model_sha256"] = run_model_sha256(run_dir, check)
+    metrics["device"] = device.summary(load_results(run_dir), metrics["model_sha256"])
     secs = metrics["stage_seconds"]
     metrics["total_seconds"] = round(sum(secs.values()), 3) if secs else None
     # Per-column view for the side-by-side table (params/MACs per stage if the stages gave them).

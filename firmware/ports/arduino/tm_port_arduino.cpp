@@ -64,8 +64,10 @@ static uint32_t tm_cpu_hz(void) { return (uint32_t)F_CPU; }
 
 /* ---------------------------------------------------------------- time */
 
+#if !defined(ARDUINO_ARCH_ESP32)   /* ESP32: esp_timer is 64-bit already */
 static uint32_t g_us_last;
 static uint32_t g_us_wraps;
+#endif
 
 static uint64_t tm_micros64(void)
 {
@@ -132,6 +134,18 @@ int tm_port_getc(void)
     if (Serial.available() > 0) return Serial.read() & 0xFF;
     (void)tm_micros64();   /* keep the 64-bit clock extension fresh while idle */
     return -1;
+}
+
+int tm_port_rx_ready(void) { return Serial.available() > 0; }
+
+/* The Arduino cores buffer received bytes in their own interrupt-driven ring;
+ * only some report losses, so this port cannot count them. */
+uint32_t tm_port_rx_overruns(void) { return 0u; }
+
+int tm_port_host_read(const char *path, uint32_t offset, void *buf, uint32_t n)
+{
+    (void)path; (void)offset; (void)buf; (void)n;
+    return -1;   /* a real board has no host files: use db uploads */
 }
 
 void tm_port_putc(char c) { Serial.write((uint8_t)c); }

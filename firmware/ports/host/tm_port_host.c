@@ -26,6 +26,20 @@ int tm_port_getc(void)
     return c == EOF ? -1 : (c & 0xFF);
 }
 
+/* stdin is a script of commands, not a live line: nothing counts as an abort. */
+int tm_port_rx_ready(void) { return 0; }
+uint32_t tm_port_rx_overruns(void) { return 0u; }
+
+int tm_port_host_read(const char *path, uint32_t offset, void *buf, uint32_t n)
+{
+    FILE *f = fopen(path, "rb");
+    int rc = -2;
+    if (f == NULL) return -2;
+    if (fseek(f, (long)offset, SEEK_SET) == 0 && fread(buf, 1, n, f) == n) rc = 0;
+    fclose(f);
+    return rc;
+}
+
 void tm_port_putc(char c) { putchar((unsigned char)c); }
 
 void tm_port_write(const char *s, size_t n) { fwrite(s, 1, n, stdout); }

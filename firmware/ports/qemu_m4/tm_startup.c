@@ -12,6 +12,7 @@ extern int main(void);
 
 void tm_reset_handler(void);
 void tm_fault_handler(void);
+void tm_uart0_rx_handler(void);   /* tm_port_qemu.c */
 
 #define TM_SCB_CPACR (*(volatile uint32_t *)0xE000ED88u)
 
@@ -35,9 +36,9 @@ void tm_fault_handler(void)
 
 typedef void (*tm_vector_t)(void);
 
-/* Core exceptions only: the port polls, so no peripheral interrupts are enabled. */
+/* Core exceptions, then external IRQ 0: UART0 RX (the only interrupt enabled). */
 __attribute__((section(".isr_vector"), used))
-const tm_vector_t tm_vectors[16] = {
+const tm_vector_t tm_vectors[17] = {
     (tm_vector_t)(uintptr_t)&_estack,
     tm_reset_handler,
     tm_fault_handler, /* NMI */
@@ -51,4 +52,5 @@ const tm_vector_t tm_vectors[16] = {
     0,
     tm_fault_handler, /* PendSV */
     tm_fault_handler, /* SysTick */
+    tm_uart0_rx_handler, /* IRQ 0: UART0 RX */
 };

@@ -80,8 +80,8 @@ target_elf = env.BuildProgram()
 target_size = env.AddPlatformTarget(
     "size", target_elf, env.VerboseAction("$SIZEPRINTCMD", "Calculating size $SOURCE"),
     "Program Size", "Calculate program size")
-qemu_cmd = ("qemu-system-arm -M %s -nographic -icount shift=0 "
-            "-semihosting-config enable=on -kernel $SOURCE" % board.get("build.qemu_machine", "mps2-an386"))
+qemu_cmd = ("qemu-system-arm -M %s -nographic -icount shift=3 "
+            "-semihosting-config enable=on,target=native -kernel $SOURCE" % board.get("build.qemu_machine", "mps2-an386"))
 env.AddPlatformTarget("upload", target_elf, env.VerboseAction(qemu_cmd, "Running $SOURCE in QEMU"),
                       "Run in QEMU", "Boot the ELF in qemu-system-arm with the UART on this terminal")
 AlwaysBuild(target_size)
