@@ -3,7 +3,15 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-APT_PACKAGES=(gcc-arm-none-eabi libnewlib-arm-none-eabi libstdc++-arm-none-eabi-newlib qemu-system-arm make)
+# Everything the test suite runs: host gcc/g++ (+ 32-bit multilib for the -m32 compile
+# matrix), the Arm, Xtensa LX106 and RISC-V cross toolchains with their C libraries, QEMU
+# (qemu-system-misc: qemu-system-xtensa and qemu-system-riscv32 for qemu_xtensa / qemu_rv32).
+# tests/conftest.py fails any test whose tool is missing.
+APT_PACKAGES=(gcc g++ gcc-multilib make
+              gcc-arm-none-eabi binutils-arm-none-eabi libnewlib-arm-none-eabi libstdc++-arm-none-eabi-newlib
+              gcc-xtensa-lx106 binutils-xtensa-lx106 picolibc-xtensa-lx106-elf
+              gcc-riscv64-unknown-elf binutils-riscv64-unknown-elf picolibc-riscv64-unknown-elf
+              qemu-system-arm qemu-system-misc chromium)   # chromium: tests open report.html headless
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -118,3 +118,26 @@ def test_corrupt_buffer_length(m):
     b.Finish(mt.Pack(b), file_identifier=b"TFL3")
     with pytest.raises(ModelError, match=r"needs 81 bytes but its buffer holds 72"):
         parse_tflite(bytes(b.Output()), "corrupt.tflite")
+
+
+def test_qat_model_layer_names_agree_between_check_and_aot():
+    """tfmot's QAT wrappers prefix layers with "quant_": the host check (op_table) and the
+    AOT compiler (its errors and comments) name the same, user-facing layer."""
+    import numpy as np
+
+    from tinyml import tfcompat
+    from tinyml.codegen.aot import compile_tflite
+    from tinyml.compress import quantize as q
+    from tinyml.train.models import StudentSpec, build_student
+    tfcompat.seed_everything(0)
+    x = np.random.default_rng(0).random((32, 8, 8, 1), dtype=np.float32)
+    qat, _ = q.qat_wrap(q.with_softmax(build_student(StudentSpec("cnn", 4, 1), (8, 8, 1), 3)))
+    tfl = q.to_int8_tflite(qat, q.representative_samples(x, 16, 0))
+    fm = parse_tflite(tfl)
+    assert any("quant_" in t.name for t in fm.tensors)          # the wrapper names are there
+    res = compile_tflite(tfl)
+    check_names = {op.index: op.layer for op in fm.ops}
+    assert [op.layer for op in res.graph.ops] == [check_names[op.index] for op in res.graph.ops]
+    assert res.layers and not any(name.startswith("quant_") for name in res.layers)
+    conv = next(op for op in res.graph.ops if op.builtin == "CONV_2D")
+    assert conv.outputs[0].layer == check_names[conv.index]      # the tensor rule agrees too

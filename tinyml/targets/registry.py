@@ -1,6 +1,6 @@
 """The explicit list of targets tinyml knows. No plugin discovery: add a board here.
 
-The emulated target lives in its own module and is imported lazily, so a
+The emulated targets live in their own modules and are imported lazily, so a
 broken or missing emulator module never hides the real boards.
 """
 from __future__ import annotations
@@ -11,7 +11,8 @@ from typing import Callable
 from ..errors import ConfigError
 from .base import Target
 
-TARGET_NAMES: tuple[str, ...] = ("qemu_m4", "esp32dev", "esp32s3", "nucleo_l4r5zi", "nano33ble", "pico")
+TARGET_NAMES: tuple[str, ...] = ("qemu_m4", "qemu_xtensa", "qemu_rv32", "esp32dev", "esp32s3",
+                                  "nucleo_l4r5zi", "nano33ble", "pico")
 
 
 def _qemu_m4() -> Target:
@@ -23,6 +24,13 @@ def _qemu_m4() -> Target:
     return mod.QemuM4()
 
 
+def _emulated(module: str) -> Callable[[], Target]:
+    """Another emulated ISA: tinyml.targets.<module>.TARGET."""
+    def load() -> Target:
+        return importlib.import_module(f"tinyml.targets.{module}").TARGET
+    return load
+
+
 def _board(name: str) -> Callable[[], Target]:
     def load() -> Target:
         from .boards import BOARDS
@@ -32,6 +40,8 @@ def _board(name: str) -> Callable[[], Target]:
 
 _LOADERS: dict[str, Callable[[], Target]] = {
     "qemu_m4": _qemu_m4,
+    "qemu_xtensa": _emulated("qemu_xtensa"),
+    "qemu_rv32": _emulated("qemu_rv32"),
     "esp32dev": _board("esp32dev"),
     "esp32s3": _board("esp32s3"),
     "nucleo_l4r5zi": _board("nucleo_l4r5zi"),
