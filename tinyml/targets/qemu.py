@@ -1,4 +1,6 @@
-"""The emulated Cortex-M4F: PlatformIO env `qemu_m4`, run in qemu-system-arm `mps2-an386`.
+"""Emulated targets: one QemuTarget class, and the Cortex-M4F `qemu_m4` (PlatformIO env
+`qemu_m4`, qemu-system-arm `mps2-an386`). `qemu_xtensa` and `qemu_rv32` are
+QemuTarget instances in their own modules.
 
 QEMU runs with `-icount shift=3`: every guest instruction advances virtual
 time by 8 ns, a declared 125 MHz virtual clock at one instruction per cycle
@@ -8,7 +10,7 @@ deterministic and independent of the host's speed, and `m-lap-us` is in
 microseconds of that virtual clock. Neither is a measurement of real silicon.
 A 10 s virtual window is 1.25e9 instructions: a few seconds of wall time.
 
-    target = QemuM4()
+    target = QEMU_M4
     elf = target.build(project_dir)
     with target.emulate(elf) as emu:          # UART on a local TCP socket
         with DutClient(emu.open_transport()) as dut: ...
@@ -30,14 +32,11 @@ QEMU_BINARY = "qemu-system-arm"
 MACHINE = "mps2-an386"
 ICOUNT_SHIFT = 3                       # TM_QEMU_ICOUNT_SHIFT in firmware/ports/qemu_m4
 VIRTUAL_CLOCK_HZ = 10**9 >> ICOUNT_SHIFT
-_QEMU_HINT = "install it: apt-get install qemu-system-arm (scripts/setup.sh does it)"
 
 
-def qemu_command(elf: str | Path, serial: str, machine: str = MACHINE) -> list[str]:
-    """The exact QEMU command line (exposed for reports and users)."""
-    return [QEMU_BINARY, "-M", machine, "-nographic", "-monitor", "none",
-            "-icount", f"shift={ICOUNT_SHIFT}", "-semihosting-config", "enable=on,target=native",
-            "-serial", serial, "-kernel", str(elf)]
+def qemu_command(elf: str | Path, serial: str) -> list[str]:
+    """The exact QEMU command line of qemu_m4 (exposed for reports and users)."""
+    return QEMU_M4.qemu_command(elf, serial)
 
 
 def _die_with_parent() -> None:
@@ -124,69 +123,31 @@ def _wait_listening(proc: subprocess.Popen, port: int, deadline: float) -> bool:
 
 
 def emulate(elf: str | Path, port: int | None = None, serial: str = "tcp",
-            startup_timeout: float = 10.0, machine: str = MACHINE) -> Emulation:
-    """Boot `elf` in QEMU with its UART on 127.0.0.1:port (serial="tcp"; port 0/None
-    picks a free one) or on a pty (serial="pty")."""
-    elf = Path(elf)
-    if serial not in ("tcp", "socket", "pty"):
-        raise ValueError(f"serial must be 'tcp' or 'pty', got {serial!r}")
-    port = port or None
-    if not elf.is_file():
-        raise BuildError(f"{elf} does not exist", hint="build first: pio run -e qemu_m4")
-    if shutil.which(QEMU_BINARY) is None:
-        raise ToolMissingError(f"{QEMU_BINARY} is not installed", hint=_QEMU_HINT)
-    if serial == "pty":
-        cmd = qemu_command(elf, "pty", machine)
-        proc = _popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-        deadline = time.monotonic() + startup_timeout
-        assert proc.stdout is not None
-        while time.monotonic() < deadline:
-            line = proc.stdout.readline()
-            if not line:
-                break
-            if "redirected to" in line:   # "char device redirected to /dev/pts/N (label serial0)"
-                path = line.split("redirected to", 1)[1].split()[0]
-                return Emulation(proc, path, cmd)
-        proc.kill()
-        proc.wait()
-        raise DeviceError(f"QEMU did not report its pty within {startup_timeout} s", hint=" ".join(cmd))
-
-    last_err = ""
-    for _ in range(5):       # another process may grab the free port first: retry
-        p = port or _free_port()
-        cmd = qemu_command(elf, f"tcp:127.0.0.1:{p},server=on,wait=off", machine)
-        proc = _popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-        if _wait_listening(proc, p, time.monotonic() + startup_timeout):
-            return Emulation(proc, f"socket://127.0.0.1:{p}", cmd)
-        if proc.poll() is None:
-            proc.kill()
-        proc.wait()
-        last_err = proc.stderr.read() if proc.stderr else ""
-        if proc.stderr:
-            proc.stderr.close()
-        if port is not None or "in use" not in last_err.lower():
-            break
-    raise DeviceError(f"QEMU did not start: {last_err.strip() or 'no listening socket'}",
-                      hint=" ".join(cmd))
+            startup_timeout: float = 10.0) -> Emulation:
+    """Boot a qemu_m4 ELF (see QemuTarget.emulate)."""
+    return QEMU_M4.emulate(elf, serial=serial, port=port, startup_timeout=startup_timeout)
 
 
 @dataclass(frozen=True)
-class QemuM4(Target):
-    name: str = "qemu_m4"
-    description: str = ("Arm Cortex-M4F emulated by QEMU (mps2-an386, -icount shift=3: "
-                        "125 MHz virtual clock)")
-    cpu: str = "cortex-m4f"
-    clock_hz: int = VIRTUAL_CLOCK_HZ
-    # AN386: 4 MiB code at 0x0, 4 MiB RAM at 0x20000000. Firmware overhead, from the
-    # link map of the digits build: ~16 KB of code (harness, port, runtime core, libgcc /
-    # newlib helpers); ~1.8 KB of harness and UART state plus the 16 KiB minimum stack
-    # the linker script enforces. CI keeps it within 10 % of the built firmware
-    # (tests/emu/test_model_qemu.py::test_budget_estimates_match_the_built_firmware).
-    budget: MemoryBudget = MemoryBudget(flash_bytes=4 * 1024 * 1024, ram_bytes=4 * 1024 * 1024,
-                                        firmware_flash=16 * 1024, firmware_ram=18 * 1024)
-    default_runtime: str = "aot"
+class QemuTarget(Target):
+    """A bare-metal image of the tinyml firmware in one QEMU machine, its UART on a
+    local TCP socket or a pty, run with -icount shift=ICOUNT_SHIFT."""
+
+    qemu: tuple[str, ...] = ()          # binary, machine and CPU options
+    apt_packages: str = ""              # what provides the compiler and QEMU (for hints)
+    stands_in_for: str = ""             # the real chips whose ISA this covers
     emulated: bool = True
     ci_verified: tuple[str, ...] = ("aot",)
+
+    @property
+    def qemu_binary(self) -> str:
+        return self.qemu[0]
+
+    def qemu_command(self, elf: str | Path, serial: str) -> list[str]:
+        """The exact QEMU command line (exposed for reports, tests and users)."""
+        return [*self.qemu, "-nographic", "-monitor", "none", "-icount", f"shift={ICOUNT_SHIFT}",
+                "-semihosting-config", "enable=on,target=native", "-serial", serial,
+                "-kernel", str(elf)]
 
     def elf_path(self, project_dir: Path) -> Path:
         return Path(project_dir) / ".pio" / "build" / self.name / "firmware.elf"
@@ -203,16 +164,60 @@ class QemuM4(Target):
         """Nothing to write: the emulator loads the ELF at start."""
         elf = self.elf_path(project_dir)
         if not elf.is_file():
-            raise BuildError(f"{elf} does not exist", hint="build first: tinyml build --target qemu_m4")
+            raise BuildError(f"{elf} does not exist",
+                             hint=f"build first: tinyml build --target {self.name}")
 
     def emulate(self, project_or_elf: str | Path, serial: str = "tcp", port: int | None = None,
-                build: bool = False, progress: Any = None) -> Emulation:
-        """Boot firmware in QEMU. `project_or_elf`: an ELF, or the PlatformIO project
-        (its qemu_m4 ELF, built first when build=True)."""
+                build: bool = False, progress: Any = None, startup_timeout: float = 10.0
+                ) -> Emulation:
+        """Boot firmware in QEMU with its UART on 127.0.0.1:port (serial="tcp"; a free
+        port when none is given) or on a pty (serial="pty"). `project_or_elf`: an
+        ELF, or the PlatformIO project (its ELF, built first when build=True)."""
         path = Path(project_or_elf)
         if path.is_dir():
             path = self.build(path, progress=progress) if build else self.elf_path(path)
-        return emulate(path, port=port, serial=serial)
+        if serial not in ("tcp", "socket", "pty"):
+            raise ValueError(f"serial must be 'tcp' or 'pty', got {serial!r}")
+        if not path.is_file():
+            raise BuildError(f"{path} does not exist", hint=f"build first: pio run -e {self.name}")
+        if shutil.which(self.qemu_binary) is None:
+            raise ToolMissingError(f"{self.qemu_binary} is not installed",
+                                   hint=f"install it: apt-get install {self.apt_packages} "
+                                        "(scripts/setup.sh does it)")
+        if serial == "pty":
+            return self._emulate_pty(path, startup_timeout)
+        last_err, cmd = "", []
+        for _ in range(5):       # another process may grab the free port first: retry
+            p = port or _free_port()
+            cmd = self.qemu_command(path, f"tcp:127.0.0.1:{p},server=on,wait=off")
+            proc = _popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+            if _wait_listening(proc, p, time.monotonic() + startup_timeout):
+                return Emulation(proc, f"socket://127.0.0.1:{p}", cmd)
+            if proc.poll() is None:
+                proc.kill()
+            proc.wait()
+            last_err = proc.stderr.read() if proc.stderr else ""
+            if proc.stderr:
+                proc.stderr.close()
+            if port is not None or "in use" not in last_err.lower():
+                break
+        raise DeviceError(f"QEMU did not start: {last_err.strip() or 'no listening socket'}",
+                          hint=" ".join(cmd))
+
+    def _emulate_pty(self, elf: Path, startup_timeout: float) -> Emulation:
+        cmd = self.qemu_command(elf, "pty")
+        proc = _popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        deadline = time.monotonic() + startup_timeout
+        assert proc.stdout is not None
+        while time.monotonic() < deadline:
+            line = proc.stdout.readline()
+            if not line:
+                break
+            if "redirected to" in line:   # "char device redirected to /dev/pts/N (label serial0)"
+                return Emulation(proc, line.split("redirected to", 1)[1].split()[0], cmd)
+        proc.kill()
+        proc.wait()
+        raise DeviceError(f"QEMU did not report its pty within {startup_timeout} s", hint=" ".join(cmd))
 
     def open_transport(self, project_dir: Path, port: str | None = None, **kw: Any) -> Any:
         """With `port` (socket://... or a pty path): connect to a running emulator.
@@ -237,4 +242,21 @@ class QemuM4(Target):
         return t
 
 
-QEMU_M4 = QemuM4()
+QEMU_M4 = QemuTarget(
+    name="qemu_m4",
+    description=("Arm Cortex-M4F emulated by QEMU (mps2-an386, -icount shift=3: "
+                 "125 MHz virtual clock)"),
+    cpu="cortex-m4f",
+    clock_hz=VIRTUAL_CLOCK_HZ,
+    # AN386: 4 MiB code at 0x0, 4 MiB RAM at 0x20000000. Firmware overhead, from the
+    # link map of the digits build: ~16 KB of code (harness, port, runtime core, libgcc /
+    # newlib helpers); ~1.8 KB of harness and UART state plus the 16 KiB minimum stack
+    # the linker script enforces. CI keeps it within 10 % of the built firmware
+    # (tests/emu/test_model_qemu.py::test_budget_estimates_match_the_built_firmware).
+    budget=MemoryBudget(flash_bytes=4 * 1024 * 1024, ram_bytes=4 * 1024 * 1024,
+                        firmware_flash=16 * 1024, firmware_ram=18 * 1024),
+    default_runtime="aot",
+    qemu=(QEMU_BINARY, "-M", MACHINE),
+    apt_packages="qemu-system-arm gcc-arm-none-eabi",
+)
+TARGET = QEMU_M4

@@ -14,9 +14,9 @@ port firmware/ports/qemu_rv32). Counter: minstret (exact instructions under
 from __future__ import annotations
 
 from .base import MemoryBudget
-from .qemu_isa import VIRTUAL_CLOCK_HZ, QemuIsaTarget
+from .qemu import VIRTUAL_CLOCK_HZ, QemuTarget
 
-QEMU_RV32 = QemuIsaTarget(
+QEMU_RV32 = QemuTarget(
     name="qemu_rv32",
     description=("RV32IMC emulated by QEMU (virt, -icount shift=3: 125 MHz virtual clock); "
                  "stands in for the ESP32-C3 / C6 RISC-V ISA, it is not one of those chips"),

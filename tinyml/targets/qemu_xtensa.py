@@ -16,9 +16,9 @@ port firmware/ports/qemu_xtensa). Counter: CCOUNT (40 MHz of virtual time;
 from __future__ import annotations
 
 from .base import MemoryBudget
-from .qemu_isa import VIRTUAL_CLOCK_HZ, QemuIsaTarget
+from .qemu import VIRTUAL_CLOCK_HZ, QemuTarget
 
-QEMU_XTENSA = QemuIsaTarget(
+QEMU_XTENSA = QemuTarget(
     name="qemu_xtensa",
     description=("Xtensa LX106 emulated by QEMU (lx60-nommu, -icount shift=3: 125 MHz virtual "
                  "clock); stands in for the ESP32 / ESP32-S3 Xtensa ISA, it is not an ESP32"),

@@ -15,17 +15,8 @@ TARGET_NAMES: tuple[str, ...] = ("qemu_m4", "qemu_xtensa", "qemu_rv32", "esp32de
                                   "nucleo_l4r5zi", "nano33ble", "pico")
 
 
-def _qemu_m4() -> Target:
-    mod = importlib.import_module("tinyml.targets.qemu")
-    for attr in ("QEMU_M4", "TARGET"):
-        obj = getattr(mod, attr, None)
-        if isinstance(obj, Target):
-            return obj
-    return mod.QemuM4()
-
-
 def _emulated(module: str) -> Callable[[], Target]:
-    """Another emulated ISA: tinyml.targets.<module>.TARGET."""
+    """An emulated target: tinyml.targets.<module>.TARGET."""
     def load() -> Target:
         return importlib.import_module(f"tinyml.targets.{module}").TARGET
     return load
@@ -39,7 +30,7 @@ def _board(name: str) -> Callable[[], Target]:
 
 
 _LOADERS: dict[str, Callable[[], Target]] = {
-    "qemu_m4": _qemu_m4,
+    "qemu_m4": _emulated("qemu"),
     "qemu_xtensa": _emulated("qemu_xtensa"),
     "qemu_rv32": _emulated("qemu_rv32"),
     "esp32dev": _board("esp32dev"),

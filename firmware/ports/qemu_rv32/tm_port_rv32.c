@@ -16,6 +16,8 @@
 #include <stdint.h>
 
 #include "tm_port.h"
+#include "tm_rx_ring.h"
+#include "tm_semihost_read.h"
 
 #define TM_UART_BASE 0x10000000u
 #define TM_UART_REG(i) (*(volatile uint8_t *)(TM_UART_BASE + (i)))
@@ -47,13 +49,7 @@
 #endif
 #define TM_VIRTUAL_HZ (1000000000u >> TM_QEMU_ICOUNT_SHIFT)
 
-#ifndef TM_RX_RING
-#define TM_RX_RING 1024u   /* power of two */
-#endif
-static volatile uint8_t g_rx[TM_RX_RING];
-static volatile uint32_t g_rx_head;   /* written by the interrupt */
-static volatile uint32_t g_rx_tail;   /* written by tm_port_getc */
-static volatile uint32_t g_rx_lost;
+static tm_rx_ring_t g_rx;
 static uint64_t g_ns0;
 
 void tm_rv_external_interrupt(void);   /* called by tm_startup_rv32.c */
@@ -65,18 +61,9 @@ void tm_rv_external_interrupt(void)
     if (src == TM_UART_IRQ) {
         for (;;) {
             const uint32_t lsr = UART_LSR;
-            uint32_t head;
-            uint8_t c;
-            if ((lsr & LSR_OE) != 0u) ++g_rx_lost;
+            if ((lsr & LSR_OE) != 0u) ++g_rx.lost;
             if ((lsr & LSR_DR) == 0u) break;
-            c = UART_RBR;
-            head = g_rx_head;
-            if (head - g_rx_tail >= TM_RX_RING) {
-                ++g_rx_lost;
-            } else {
-                g_rx[head & (TM_RX_RING - 1u)] = c;
-                g_rx_head = head + 1u;
-            }
+            tm_rx_push(&g_rx, (uint8_t)UART_RBR);
         }
     }
     if (src != 0u) PLIC_CLAIM_CTX0 = src;
@@ -96,7 +83,7 @@ static uint64_t tm_minstret(void)
 
 void tm_port_init(void)
 {
-    g_rx_head = g_rx_tail = g_rx_lost = 0u;
+    tm_rx_reset(&g_rx);
     UART_LCR = 0x03u;          /* 8N1 */
     UART_FCR = 0x07u;          /* FIFOs on and cleared, RX trigger at 1 byte */
     UART_MCR = 0x08u;          /* OUT2: the interrupt line of a PC-style 16550 */
@@ -109,18 +96,9 @@ void tm_port_init(void)
     g_ns0 = tm_minstret();
 }
 
-int tm_port_getc(void)
-{
-    const uint32_t tail = g_rx_tail;
-    int c;
-    if (tail == g_rx_head) return -1;
-    c = g_rx[tail & (TM_RX_RING - 1u)];
-    g_rx_tail = tail + 1u;
-    return c;
-}
-
-int tm_port_rx_ready(void) { return g_rx_tail != g_rx_head; }
-uint32_t tm_port_rx_overruns(void) { return g_rx_lost; }
+int tm_port_getc(void) { return tm_rx_pop(&g_rx); }
+int tm_port_rx_ready(void) { return tm_rx_ready(&g_rx); }
+uint32_t tm_port_rx_overruns(void) { return g_rx.lost; }
 
 void tm_port_putc(char c)
 {
@@ -158,26 +136,7 @@ static int32_t tm_semihost(uint32_t op, const void *args)
 
 int tm_port_host_read(const char *path, uint32_t offset, void *buf, uint32_t n)
 {
-    uint32_t args[3];
-    int32_t fd, left;
-    size_t len = 0;
-    while (path[len] != '\0') ++len;
-    args[0] = (uint32_t)(uintptr_t)path;
-    args[1] = 1u;                 /* "rb" */
-    args[2] = (uint32_t)len;
-    fd = tm_semihost(0x01u, args);              /* SYS_OPEN */
-    if (fd == -1) return -2;
-    args[0] = (uint32_t)fd;
-    args[1] = offset;
-    left = tm_semihost(0x0Au, args) == 0 ? 0 : -1;   /* SYS_SEEK */
-    if (left == 0) {
-        args[1] = (uint32_t)(uintptr_t)buf;
-        args[2] = n;
-        left = tm_semihost(0x06u, args);        /* SYS_READ: bytes NOT read */
-    }
-    args[0] = (uint32_t)fd;
-    (void)tm_semihost(0x02u, args);             /* SYS_CLOSE */
-    return left == 0 ? 0 : -2;
+    return tm_semihost_read(path, offset, buf, n);
 }
 
 void tm_port_exit(int code)

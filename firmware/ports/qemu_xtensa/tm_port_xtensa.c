@@ -18,6 +18,7 @@
 #include <stdint.h>
 
 #include "tm_port.h"
+#include "tm_rx_ring.h"
 
 #define TM_UART_BASE 0x9D050020u
 #define TM_UART_REG(i) (*(volatile uint32_t *)(TM_UART_BASE + 4u * (i)))
@@ -43,13 +44,7 @@
 /* instructions = ticks * TM_TICK_NS / TM_NS_PER_INSN, a tick being 25 ns */
 #define TM_TICK_NS (1000000000u / TM_CCOUNT_HZ)
 
-#ifndef TM_RX_RING
-#define TM_RX_RING 1024u   /* power of two */
-#endif
-static volatile uint8_t g_rx[TM_RX_RING];
-static volatile uint32_t g_rx_head;   /* written by the interrupt */
-static volatile uint32_t g_rx_tail;   /* written by tm_port_getc */
-static volatile uint32_t g_rx_lost;
+static tm_rx_ring_t g_rx;
 
 /* CCOUNT is 32 bits and wraps every 107 s of virtual time; every read extends
  * it to 64 bits by counting wraps. Reads happen at least around each `infer`. */
@@ -72,25 +67,16 @@ void tm_xt_interrupt(uint32_t pending)
     if ((pending & TM_UART_IRQ_MASK) == 0u) return;
     for (;;) {
         const uint32_t lsr = UART_LSR;
-        uint32_t head;
-        uint8_t c;
-        if ((lsr & LSR_OE) != 0u) ++g_rx_lost;
+        if ((lsr & LSR_OE) != 0u) ++g_rx.lost;
         if ((lsr & LSR_DR) == 0u) break;
-        c = (uint8_t)(UART_RBR & 0xFFu);
-        head = g_rx_head;
-        if (head - g_rx_tail >= TM_RX_RING) {
-            ++g_rx_lost;
-        } else {
-            g_rx[head & (TM_RX_RING - 1u)] = c;
-            g_rx_head = head + 1u;
-        }
+        tm_rx_push(&g_rx, (uint8_t)(UART_RBR & 0xFFu));
     }
 }
 
 void tm_port_init(void)
 {
     uint32_t mask = TM_UART_IRQ_MASK;
-    g_rx_head = g_rx_tail = g_rx_lost = 0u;
+    tm_rx_reset(&g_rx);
     UART_LCR = 0x03u;          /* 8N1 */
     UART_FCR = 0x07u;          /* FIFOs on and cleared, RX trigger at 1 byte */
     UART_MCR = 0x08u;          /* OUT2: the interrupt line of a PC-style 16550 */
@@ -100,18 +86,9 @@ void tm_port_init(void)
     g_wraps = 0u;
 }
 
-int tm_port_getc(void)
-{
-    const uint32_t tail = g_rx_tail;
-    int c;
-    if (tail == g_rx_head) return -1;
-    c = g_rx[tail & (TM_RX_RING - 1u)];
-    g_rx_tail = tail + 1u;
-    return c;
-}
-
-int tm_port_rx_ready(void) { return g_rx_tail != g_rx_head; }
-uint32_t tm_port_rx_overruns(void) { return g_rx_lost; }
+int tm_port_getc(void) { return tm_rx_pop(&g_rx); }
+int tm_port_rx_ready(void) { return tm_rx_ready(&g_rx); }
+uint32_t tm_port_rx_overruns(void) { return g_rx.lost; }
 
 void tm_port_putc(char c)
 {
