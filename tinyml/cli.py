@@ -246,5 +246,46 @@ def measure(target, port, samples, power, uart, mlperf_dataset, config_path, run
     click.echo(f"results: {run_dir / m.RESULTS_JSON}")
 
 
+@main.command()
+@_run_options
+@click.option("--target", "-t", default="qemu_m4", show_default=True,
+              help="Board or emulated target (`tinyml targets`; esp32 = esp32dev).")
+@click.option("--port", "-p", help="Serial port of the board (default: found by its USB IDs).")
+@click.option("--runtime", type=click.Choice(["aot", "tflm"]), help="Model runtime on the device.")
+@click.option("--samples", default="all", show_default=True, help="Test samples to measure: N or 'all'.")
+@click.option("--power", default="none", show_default=True, help="Power meter (none).")
+@click.option("--project", type=click.Path(file_okay=False), default=".", show_default=True,
+              help="PlatformIO project folder (holds platformio.ini and firmware/).")
+@_handle_errors
+def deploy(config_path, run_name, runs_dir, dataset, data_path, seed, force, target, port, runtime,
+           samples, power, project):
+    """Data to a measured device: pipeline, export, build, flash or emulate, measure, report."""
+    if samples != "all" and not samples.isdigit():
+        raise ConfigError(f"--samples must be a number or 'all', got {samples!r}")
+    cfg = _load_config(config_path, run_name, runs_dir, dataset, data_path, seed)
+    from . import deploy as d
+    from .measure import MeasureOptions
+    opts = MeasureOptions(samples=None if samples == "all" else int(samples), power=power)
+    res = d.deploy(cfg, target, port=port, runtime=runtime, project_dir=Path(project), opts=opts,
+                   force=force, progress=click.echo)
+    for line in d.summary_lines(res):
+        click.echo(line)
+
+
+@main.command()
+@click.option("--target", "-t", required=True, help="Board (see `tinyml targets`).")
+@click.option("--port", "-p", help="Serial port (default: found by the board's USB IDs).")
+@click.option("--project", type=click.Path(file_okay=False), default=".", show_default=True,
+              help="PlatformIO project folder (holds platformio.ini and firmware/).")
+@_handle_errors
+def flash(target, port, project):
+    """Write the built firmware to a board (pio run -t upload)."""
+    from .targets import get_target
+    t = get_target(target)
+    t.flash(Path(project), port)
+    click.echo(f"flashed {t.name}" + ("" if t.emulated else f" on {port or 'its port'}")
+               + ("; emulated targets load the image at boot" if t.emulated else ""))
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

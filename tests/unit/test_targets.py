@@ -16,23 +16,25 @@ from tinyml.targets.boards import BOARDS, exported_env
 
 REPO = Path(__file__).resolve().parents[2]
 QEMU_PLATFORM = REPO / "firmware" / "platforms" / "tinyml-qemu"
-EXPECTED = ["qemu_m4", "qemu_xtensa", "qemu_rv32", "esp32dev", "esp32s3", "nucleo_l4r5zi",
-            "nano33ble", "pico"]
+EXPECTED = ["qemu_m4", "qemu_xtensa", "qemu_rv32", "esp32dev", "esp32s3", "esp32c3",
+            "nucleo_l4r5zi", "nano33ble", "pico"]
 
 
-def test_registry_lists_all_eight_targets():
+def test_registry_lists_all_nine_targets():
     names = [t.name for t in all_targets()]
     assert names == EXPECTED
     for n in EXPECTED:
         assert isinstance(get_target(n), Target)
     with pytest.raises(ConfigError, match="unknown target 'arduino_uno'") as ei:
         get_target("arduino_uno")
-    assert "nucleo_l4r5zi" in ei.value.hint
+    assert "nucleo_l4r5zi" in ei.value.hint and "esp32" in ei.value.hint
+    assert get_target("esp32") is get_target("esp32dev")     # `deploy --target esp32`
 
 
 @pytest.mark.parametrize("name,flash,ram,clock", [
     ("esp32dev", 1_310_720, 163_840, 240_000_000),
     ("esp32s3", 3_342_336, 327_680, 240_000_000),
+    ("esp32c3", 1_310_720, 163_840, 160_000_000),
     ("nucleo_l4r5zi", 2 * 1024 * 1024, 640 * 1024, 120_000_000),
     ("nano33ble", 1024 * 1024 - 64 * 1024, 256 * 1024, 64_000_000),
     ("pico", 2 * 1024 * 1024, 256 * 1024, 133_000_000),

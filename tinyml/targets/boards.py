@@ -1,4 +1,4 @@
-"""Real boards built and flashed with PlatformIO: ESP32, ESP32-S3, STM32L4R5, nRF52840, RP2040.
+"""Real boards built and flashed with PlatformIO: ESP32, ESP32-S3, ESP32-C3, STM32L4R5, nRF52840, RP2040.
 
 Memory numbers are the published ones (source in the comment next to each).
 Firmware overheads (harness + port + framework + runtime core) are ESTIMATES
@@ -151,6 +151,21 @@ BOARDS: tuple[PioBoard, ...] = (
         base_flash=260 * KiB, base_ram=40 * KiB,   # ESTIMATE: Arduino-ESP32 (IDF, FreeRTOS, USB) + harness
         usb_ids=(_CP210X, _CH340, _CH9102, (0x303A, 0x1001)),
         notes="app partition 3,264 KiB of 8 MB (default_8MB.csv)"),
+    PioBoard(
+        name="esp32c3",
+        description=("Espressif ESP32-C3-DevKitM-1 (RISC-V RV32IMC); its ISA is emulated in CI by "
+                     "qemu_rv32 (RV32IMC on QEMU's virt board, not an ESP32-C3)"),
+        cpu="rv32imc", clock_hz=160_000_000,
+        # ESP32-C3 datasheet: 400 KB SRAM (16 KB of it cache), 160 MHz; DevKitM-1: 4 MB flash.
+        # Flash budget = app0 of Arduino-ESP32's default.csv (1,310,720 B), as for esp32dev.
+        # RAM: budgeted like esp32dev at 160 KiB of static data, a conservative share of the
+        # ~320 KB of DRAM ESP-IDF leaves the application (the rest is IRAM and cache).
+        budget=MemoryBudget(flash_bytes=1_310_720, ram_bytes=163_840,
+                            firmware_flash=0, firmware_ram=0),
+        default_runtime="aot", platform="espressif32", pio_board="esp32-c3-devkitm-1",
+        base_flash=230 * KiB, base_ram=40 * KiB,   # ESTIMATE: Arduino-ESP32 (IDF, FreeRTOS) + harness
+        usb_ids=(_CP210X, _CH340, _CH9102, (0x303A, 0x1001)),
+        notes="CP2102 bridge on the DevKitM-1; 0x303A:0x1001 is the chip's own USB-Serial/JTAG"),
     PioBoard(
         name="nucleo_l4r5zi", description="ST NUCLEO-L4R5ZI (STM32L4R5ZI, Cortex-M4F)",
         cpu="cortex-m4f", clock_hz=120_000_000,

@@ -12,7 +12,9 @@ from ..errors import ConfigError
 from .base import Target
 
 TARGET_NAMES: tuple[str, ...] = ("qemu_m4", "qemu_xtensa", "qemu_rv32", "esp32dev", "esp32s3",
-                                  "nucleo_l4r5zi", "nano33ble", "pico")
+                                  "esp32c3", "nucleo_l4r5zi", "nano33ble", "pico")
+# Names people type for a board family -> the target that is that board.
+ALIASES: dict[str, str] = {"esp32": "esp32dev", "esp32-s3": "esp32s3", "esp32-c3": "esp32c3"}
 
 
 def _emulated(module: str) -> Callable[[], Target]:
@@ -35,6 +37,7 @@ _LOADERS: dict[str, Callable[[], Target]] = {
     "qemu_rv32": _emulated("qemu_rv32"),
     "esp32dev": _board("esp32dev"),
     "esp32s3": _board("esp32s3"),
+    "esp32c3": _board("esp32c3"),
     "nucleo_l4r5zi": _board("nucleo_l4r5zi"),
     "nano33ble": _board("nano33ble"),
     "pico": _board("pico"),
@@ -43,10 +46,11 @@ assert tuple(_LOADERS) == TARGET_NAMES
 
 
 def get_target(name: str) -> Target:
-    """The Target called `name` (its PlatformIO environment name)."""
-    loader = _LOADERS.get(name)
+    """The Target called `name` (its PlatformIO environment name, or an alias)."""
+    loader = _LOADERS.get(ALIASES.get(name, name))
     if loader is None:
-        raise ConfigError(f"unknown target '{name}'", hint=f"known targets: {', '.join(TARGET_NAMES)}")
+        raise ConfigError(f"unknown target '{name}'", hint=f"known targets: {', '.join(TARGET_NAMES)} "
+                                                           f"(aliases: {', '.join(ALIASES)})")
     try:
         return loader()
     except (ImportError, AttributeError) as e:
