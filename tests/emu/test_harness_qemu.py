@@ -48,7 +48,7 @@ def test_upload_checksum_infer_results(fixture_elf, dut_factory, FX):
     assert r.raw == want.tolist()
     assert r.results == FX.dequantize(want)
     assert r.counter.unit == "instructions" and r.counter.runs == 1
-    assert r.counter.total > 64 * 10 and r.counter.total % 40 == 0   # whole timer ticks
+    assert r.counter.total > 64 * 10 and r.counter.total % 5 == 0    # whole timer ticks (5 instr.)
     assert r.laps_us[1] >= r.laps_us[0]
     assert dut.results() == (r.results, r.raw)
     layers, unit = dut.layers()
