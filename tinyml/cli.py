@@ -25,6 +25,11 @@ def _handle_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
         except TinymlError as e:
             click.secho(f"error: {e}", fg="red", err=True)
             sys.exit(e.exit_code)
+        except OSError as e:          # full disk, read-only folder, ...: one line, no traceback
+            from .errors import from_os_error
+            err = from_os_error(e)
+            click.secho(f"error: {err}", fg="red", err=True)
+            sys.exit(err.exit_code)
         except KeyboardInterrupt:
             click.secho("interrupted; no partial artifacts were kept", fg="yellow", err=True)
             sys.exit(130)

@@ -2,6 +2,7 @@
 
 Messages name the file, op, layer or byte at fault and say what to do.
 """
+import errno
 
 
 class TinymlError(Exception):
@@ -75,3 +76,22 @@ class ToolMissingError(TinymlError):
     """An external tool (compiler, emulator, PlatformIO) is not installed."""
 
     exit_code = 9
+
+
+class SystemIOError(TinymlError):
+    """The operating system refused a file operation: full disk, read-only or
+    missing folder, no permission."""
+
+    exit_code = 10
+
+
+_IO_HINTS = {errno.ENOSPC: "free some disk space, or point --runs-dir / --project elsewhere",
+             errno.EROFS: "the folder is read-only: choose a writable --runs-dir / --project",
+             errno.EACCES: "no permission: choose a folder you can write, or fix its permissions",
+             errno.ENOTDIR: "a path component is a file, not a folder: check --runs-dir / --project"}
+
+
+def from_os_error(e: OSError) -> SystemIOError:
+    """One clear line for an OSError (no traceback), naming the file."""
+    where = f": {e.filename}" if e.filename else ""
+    return SystemIOError(f"{e.strerror or e}{where}", hint=_IO_HINTS.get(e.errno))

@@ -102,3 +102,13 @@ def test_check_refuses_a_float_only_model(tmp_path):
     runs = tmp_path / "runs"
     out = _tinyml("check", "--model", sine, "--runs-dir", runs)
     _assert_clean_failure(out, 5, sine, "int8", "tinyml quantize", runs=runs)
+
+
+def test_os_error_is_one_line_with_the_file_and_a_hint(tmp_path):
+    """An OSError (here: --runs-dir inside a regular file) ends in one line naming the
+    path and exit code 10, not a traceback."""
+    blocker = tmp_path / "afile"
+    blocker.write_text("not a folder")
+    out = _tinyml("pipeline", "--runs-dir", blocker / "runs")
+    _assert_clean_failure(out, 10, "Not a directory", str(blocker / "runs"), "hint:")
+    assert len(out.stderr.strip().splitlines()) == 2        # the error and its hint
