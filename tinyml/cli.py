@@ -60,6 +60,13 @@ def _load_config(config_path: str | None, run_name: str | None, runs_dir: str | 
     return config.load(config_path, overrides)
 
 
+def _samples(value: str) -> int | None:
+    """--samples of measure and deploy: a count, or 'all' (None)."""
+    if value != "all" and not value.isdigit():
+        raise ConfigError(f"--samples must be a number or 'all', got {value!r}")
+    return None if value == "all" else int(value)
+
+
 def _print_results(results: Any) -> None:
     for r in results:
         state = "skipped (inputs unchanged)" if r.skipped else f"{r.seconds:.1f} s"
@@ -237,9 +244,7 @@ def measure(target, port, samples, power, uart, mlperf_dataset, config_path, run
     from . import measure as m
     cfg = config.load(config_path, {"run": {"name": run_name, "runs_dir": runs_dir}})
     run_dir = Path(cfg.run.runs_dir) / cfg.run.name
-    if samples != "all" and not samples.isdigit():
-        raise ConfigError(f"--samples must be a number or 'all', got {samples!r}")
-    n = None if samples == "all" else int(samples)
+    n = _samples(samples)
     if mlperf_dataset:
         out = m.write_mlperf_dataset(run_dir, mlperf_dataset, n)
         click.echo(f"wrote the MLPerf Tiny dataset folder {out} (see docs/MLPERF_RUNNER.md)")
@@ -265,12 +270,11 @@ def measure(target, port, samples, power, uart, mlperf_dataset, config_path, run
 def deploy(config_path, run_name, runs_dir, dataset, data_path, seed, force, target, port, runtime,
            samples, power, project):
     """Data to a measured device: pipeline, export, build, flash or emulate, measure, report."""
-    if samples != "all" and not samples.isdigit():
-        raise ConfigError(f"--samples must be a number or 'all', got {samples!r}")
+    n = _samples(samples)
     cfg = _load_config(config_path, run_name, runs_dir, dataset, data_path, seed)
     from . import deploy as d
     from .measure import MeasureOptions
-    opts = MeasureOptions(samples=None if samples == "all" else int(samples), power=power)
+    opts = MeasureOptions(samples=n, power=power)
     res = d.deploy(cfg, target, port=port, runtime=runtime, project_dir=Path(project), opts=opts,
                    force=force, progress=click.echo)
     for line in d.summary_lines(res):

@@ -21,17 +21,7 @@
 
 #define TM_UART_BASE 0x10000000u
 #define TM_UART_REG(i) (*(volatile uint8_t *)(TM_UART_BASE + (i)))
-#define UART_RBR TM_UART_REG(0)   /* read */
-#define UART_THR TM_UART_REG(0)   /* write */
-#define UART_IER TM_UART_REG(1)
-#define UART_FCR TM_UART_REG(2)   /* write */
-#define UART_LCR TM_UART_REG(3)
-#define UART_MCR TM_UART_REG(4)
-#define UART_LSR TM_UART_REG(5)
-#define LSR_DR 0x01u
-#define LSR_OE 0x02u
-#define LSR_THRE 0x20u
-#define IER_RDA 0x01u
+#include "tm_uart16550.h"
 
 #define TM_PLIC_BASE 0x0C000000u
 #define TM_PLIC_REG(off) (*(volatile uint32_t *)(TM_PLIC_BASE + (off)))
@@ -58,14 +48,7 @@ void tm_rv_external_interrupt(void);   /* called by tm_startup_rv32.c */
 void tm_rv_external_interrupt(void)
 {
     const uint32_t src = PLIC_CLAIM_CTX0;
-    if (src == TM_UART_IRQ) {
-        for (;;) {
-            const uint32_t lsr = UART_LSR;
-            if ((lsr & LSR_OE) != 0u) ++g_rx.lost;
-            if ((lsr & LSR_DR) == 0u) break;
-            tm_rx_push(&g_rx, (uint8_t)UART_RBR);
-        }
-    }
+    if (src == TM_UART_IRQ) tm_uart16550_drain(&g_rx);
     if (src != 0u) PLIC_CLAIM_CTX0 = src;
 }
 
@@ -84,10 +67,7 @@ static uint64_t tm_minstret(void)
 void tm_port_init(void)
 {
     tm_rx_reset(&g_rx);
-    UART_LCR = 0x03u;          /* 8N1 */
-    UART_FCR = 0x07u;          /* FIFOs on and cleared, RX trigger at 1 byte */
-    UART_MCR = 0x08u;          /* OUT2: the interrupt line of a PC-style 16550 */
-    UART_IER = IER_RDA;
+    tm_uart16550_init();
     PLIC_PRIORITY(TM_UART_IRQ) = 1u;
     PLIC_THRESHOLD_CTX0 = 0u;
     PLIC_ENABLE_CTX0 = 1u << TM_UART_IRQ;
@@ -100,12 +80,7 @@ int tm_port_getc(void) { return tm_rx_pop(&g_rx); }
 int tm_port_rx_ready(void) { return tm_rx_ready(&g_rx); }
 uint32_t tm_port_rx_overruns(void) { return g_rx.lost; }
 
-void tm_port_putc(char c)
-{
-    while ((UART_LSR & LSR_THRE) == 0u) {
-    }
-    UART_THR = (uint8_t)c;
-}
+void tm_port_putc(char c) { tm_uart16550_putc(c); }
 
 void tm_port_write(const char *s, size_t n)
 {

@@ -22,17 +22,7 @@
 
 #define TM_UART_BASE 0x9D050020u
 #define TM_UART_REG(i) (*(volatile uint32_t *)(TM_UART_BASE + 4u * (i)))
-#define UART_RBR TM_UART_REG(0)   /* read */
-#define UART_THR TM_UART_REG(0)   /* write */
-#define UART_IER TM_UART_REG(1)
-#define UART_FCR TM_UART_REG(2)   /* write */
-#define UART_LCR TM_UART_REG(3)
-#define UART_MCR TM_UART_REG(4)
-#define UART_LSR TM_UART_REG(5)
-#define LSR_DR 0x01u
-#define LSR_OE 0x02u
-#define LSR_THRE 0x20u
-#define IER_RDA 0x01u
+#include "tm_uart16550.h"
 #define TM_UART_IRQ_MASK 0x1u   /* external interrupt 0 of the lx106 core */
 
 #define TM_CCOUNT_HZ 40000000u  /* QEMU's lx106 core clock */
@@ -64,23 +54,14 @@ static uint32_t tm_ccount(void)
 /* Level-1 interrupt, PS.EXCM set: nothing nests. Drain the UART into the ring. */
 void tm_xt_interrupt(uint32_t pending)
 {
-    if ((pending & TM_UART_IRQ_MASK) == 0u) return;
-    for (;;) {
-        const uint32_t lsr = UART_LSR;
-        if ((lsr & LSR_OE) != 0u) ++g_rx.lost;
-        if ((lsr & LSR_DR) == 0u) break;
-        tm_rx_push(&g_rx, (uint8_t)(UART_RBR & 0xFFu));
-    }
+    if ((pending & TM_UART_IRQ_MASK) != 0u) tm_uart16550_drain(&g_rx);
 }
 
 void tm_port_init(void)
 {
     uint32_t mask = TM_UART_IRQ_MASK;
     tm_rx_reset(&g_rx);
-    UART_LCR = 0x03u;          /* 8N1 */
-    UART_FCR = 0x07u;          /* FIFOs on and cleared, RX trigger at 1 byte */
-    UART_MCR = 0x08u;          /* OUT2: the interrupt line of a PC-style 16550 */
-    UART_IER = IER_RDA;
+    tm_uart16550_init();
     __asm__ volatile("wsr %0, intenable\n\trsync" : : "a"(mask) : "memory");
     g_ccount0 = g_last_ccount = tm_ccount();
     g_wraps = 0u;
@@ -90,12 +71,7 @@ int tm_port_getc(void) { return tm_rx_pop(&g_rx); }
 int tm_port_rx_ready(void) { return tm_rx_ready(&g_rx); }
 uint32_t tm_port_rx_overruns(void) { return g_rx.lost; }
 
-void tm_port_putc(char c)
-{
-    while ((UART_LSR & LSR_THRE) == 0u) {
-    }
-    UART_THR = (uint32_t)(uint8_t)c;
-}
+void tm_port_putc(char c) { tm_uart16550_putc(c); }
 
 void tm_port_write(const char *s, size_t n)
 {
