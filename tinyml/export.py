@@ -56,10 +56,20 @@ class ExportResult:
                  f"(target {self.target}, runtime {self.runtime}, env {self.pio_env})",
                  f"  flash: needs {self.flash.total:,} B of {b.flash_bytes:,} B "
                  f"({100 * self.flash.total / b.flash_bytes:.1f}%)",
+                 "         = code {code:,} + weights {weights:,} + goldens {goldens:,} B".format(
+                     **flash_split(self.flash)),
                  f"  RAM:   needs {self.ram.total:,} B of {b.ram_bytes:,} B "
                  f"({100 * self.ram.total / b.ram_bytes:.1f}%)",
                  f"  next: pio run -e {self.pio_env}   (or `tinyml build -t {self.target}`)"]
         return "\n".join(lines)
+
+
+def flash_split(flash: Need) -> dict[str, int]:
+    """The flash need as code (firmware, kernels, generated code, estimates) + weights
+    (AOT constant arrays, or the .tflite for TFLM) + golden vectors."""
+    weights = int(flash.items.get("weights", flash.items.get("model .tflite", 0)))
+    goldens = int(flash.items.get("golden vectors", 0))
+    return {"code": int(flash.total) - weights - goldens, "weights": weights, "goldens": goldens}
 
 
 def _say(progress: Callable[[str], Any] | None, msg: str) -> None:
@@ -158,6 +168,7 @@ def export(run_dir: str | Path, target_name: str, project_dir: str | Path, runti
     (does not fit: nothing is written), ConfigError (unknown target/env).
     """
     from .codegen import carray, golden_c, metadata, resolver
+    from .golden import firmware_subset
 
     run_dir, project_dir = Path(run_dir), Path(project_dir)
     if target is None:
@@ -200,6 +211,8 @@ def export(run_dir: str | Path, target_name: str, project_dir: str | Path, runti
         info, model_name=name, run_name=name, runtime=runtime, arena_min=arena_min, arena_bytes=arena_rec,
         labels=labels, macs=aot.macs if aot else None, op_count=aot.op_count if aot else None,
         has_aot=aot is not None, has_tflm=has_tflm))
+    # golden byte budget: a large-input model keeps fewer vectors (at least one)
+    g = firmware_subset(g)
     files.update(golden_c.golden_files(g, info.input.size, info.output.size,
                                        source=str(run_dir / "golden.npz")))
 
@@ -235,6 +248,7 @@ def export(run_dir: str | Path, target_name: str, project_dir: str | Path, runti
                    "firmware_ram_estimate": budget.firmware_ram},
         "flash_need": flash.items, "flash_need_total": flash.total,
         "ram_need": ram.items, "ram_need_total": ram.total,
+        "flash_split": flash_split(flash),
         "golden_count": len(g), "labels": labels,
         "files": {k: len(v.encode("utf-8")) for k, v in sorted(files.items())},
     }

@@ -20,6 +20,11 @@ from .errors import ModelError
 
 FORMAT_VERSION = 1
 
+# Bytes of golden vectors compiled into the firmware's self-test (tm_golden.c). A
+# large-input model keeps fewer vectors so they do not double its flash (VWW's ten
+# 96x96x3 inputs alone are 276 KB); every firmware keeps at least one.
+FIRMWARE_BUDGET_BYTES = 32 * 1024
+
 
 @dataclass
 class Golden:
@@ -68,3 +73,28 @@ def load(path: str | Path) -> Golden:
     except (OSError, KeyError, ValueError) as e:
         raise ModelError(f"{path}: not a readable golden-vector file ({e})",
                          hint="re-run `tinyml check` to regenerate it") from None
+
+
+def firmware_bytes(count: int, input_bytes: int, output_bytes: int) -> int:
+    """Flash of `count` vectors in tm_golden.c: input, output and an int16 label each."""
+    return count * (input_bytes + output_bytes + 2)
+
+
+def firmware_count(count: int, input_bytes: int, output_bytes: int,
+                   budget: int = FIRMWARE_BUDGET_BYTES) -> int:
+    """How many of `count` vectors the firmware keeps within `budget` bytes (>= 1)."""
+    if count < 1:
+        return 0
+    return max(1, min(count, budget // firmware_bytes(1, input_bytes, output_bytes)))
+
+
+def firmware_subset(g: Golden, budget: int = FIRMWARE_BUDGET_BYTES) -> Golden:
+    """The first firmware_count() vectors of `g`: what `tinyml export` compiles in."""
+    n = firmware_count(len(g), int(np.prod(g.inputs.shape[1:])), int(np.prod(g.outputs.shape[1:])),
+                       budget)
+    if n == len(g):
+        return g
+    return Golden(inputs=g.inputs[:n], outputs=g.outputs[:n], labels=g.labels[:n],
+                  input_scale=g.input_scale, input_zero_point=g.input_zero_point,
+                  output_scale=g.output_scale, output_zero_point=g.output_zero_point,
+                  model_sha256=g.model_sha256)

@@ -30,6 +30,19 @@ def test_random_models_bit_exact_on_dsp():
     assert sum(r.features.get("op_DEPTHWISE_CONV_2D", 0) > 0 for r in dsp) >= 60
 
 
+def test_random_models_bit_exact_on_portable_m4():
+    """The portable reference kernels (TM_AOT_FORCE_PORTABLE) on the same Cortex-M4F:
+    every kernel variant is checked on the device, not only on host gcc."""
+    n = TEST_MODELS // 4          # the first 50 of the DSP run's models: suite time
+    ref = run_specs([gen_spec(TEST_SEED + i) for i in range(n)], host=False, keep=True)
+    port = run_dsp(ref, flags=("-DTM_AOT_FORCE_PORTABLE",))
+    bad = [r for r in port if r.status in ("mismatch", "error")]
+    if bad:
+        pytest.fail(f"{len(bad)} of {len(port)} models fail on the portable path:\n" + "\n".join(
+            f"{r.summary()}\n  spec {json.dumps(r.spec)}" for r in bad[:8]))
+    assert sum(r.status == "ok" for r in port) >= n - n // 50
+
+
 def test_regressions_on_dsp():
     import base64
     docs = load_regressions()

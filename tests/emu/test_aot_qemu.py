@@ -57,3 +57,14 @@ def test_m4_reverse_order_kernels():
     from test_aot_compiler import _reverse_chain_model
     res = _check(_reverse_chain_model())
     assert res.plan.reverse_ops
+
+
+@pytest.mark.parametrize("flags", [(), ("-DTM_AOT_FORCE_PORTABLE",)], ids=["dsp", "portable"])
+def test_kernel_edges_on_m4(flags):
+    """The edge-shape models of tests/host/test_aot_kernel_edges.py on the Cortex-M4,
+    Arm DSP variants and portable references: tails, 1-pixel outputs, padding,
+    strides, dilation, > 100 depthwise taps, both requantization forms, ADD tables."""
+    import test_aot_kernel_edges as e
+    for tfl in (e.depthwise_edges_tflite(), e.big_depthwise_tflite(), e.conv_edges_tflite(),
+                e.generic_requant_tflite(), e.add_tflite(12)):
+        _check(tfl, n=3, extra_flags=flags)

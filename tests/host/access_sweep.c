@@ -5,12 +5,14 @@
  *
  * stdin, one case per line:
  *   kind reverse in_h in_w in_c out_h out_w out_c k_h k_w sh sw dh dw ph pw dmin dmax
- *   kind: 0 tm_k_conv (im2col), 1 tm_k_conv_1x1, 2 tm_k_dwconv, 3 tm_k_add (in1 overlapped)
+ *   kind: 0 tm_k_conv (im2col), 1 tm_k_conv_1x1, 2 tm_k_dwconv, 3 tm_k_add (in1 overlapped),
+ *         4 tm_k_add_lut (in1 overlapped)
  * stdout, one line per case: one char per d in [dmin, dmax], '1' same bytes, '0' not. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "tm_aot.h"
 #include "tm_k_add.h"
 #include "tm_k_conv.h"
 #include "tm_k_dwconv.h"
@@ -51,7 +53,8 @@ static void run(const sweep_case_t *c, const int8_t *in, int8_t *out)
     case 0: tm_k_conv(&c->conv, in, out, c->scratch); break;
     case 1: tm_k_conv_1x1(&c->conv, in, out); break;
     case 2: tm_k_dwconv(&c->dw, in, out, c->scratch); break;
-    default: tm_k_add(&c->add, in, c->in2, out); break;
+    case 3: tm_k_add(&c->add, in, c->in2, out); break;
+    default: tm_k_add_lut(&c->add, in, c->in2, out); break;
     }
 }
 
@@ -74,6 +77,7 @@ int main(void)
         int8_t *in2 = malloc(ni);
         size_t i;
         int d;
+        int32_t lut[256];
         memset(&c, 0, sizeof c);
         for (i = 0; i < (size_t)oc; ++i) {
             mult[i] = 2147483647;
@@ -84,14 +88,19 @@ int main(void)
         }
         c.kind = kind;
         c.conv = (tm_conv_params_t){1, ih, iw, ic, oh, ow, oc, kh, kw, sh, sw, dh, dw, ph, pw,
-                                    0, 0, -128, 127, filter, bias, mult, shift, rev};
+                                    0, 0, -128, 127, filter, bias, mult, shift, rev, kh * kw * ic, 0};
         c.dw = (tm_dwconv_params_t){1, ih, iw, ic, oh, ow, oc, oc / ic, kh, kw, sh, sw, dh, dw,
-                                    ph, pw, 0, 0, -128, 127, filter, bias, mult, shift, rev};
+                                    ph, pw, 0, 0, -128, 127, filter, bias, mult, shift, rev, 0};
         /* a + b exactly: both rescaled by 1/4 of 2^20, the sum by 2^-17. */
         c.add = (tm_add_params_t){(int32_t)ni, 0, 0, 20, 1 << 30, -1, 1 << 30, -1, 1 << 30, -17,
-                                  0, -128, 127, {0}, {0}, {0}};
+                                  0, -128, 127, {0}, {0}, {0}, NULL, NULL};
+        for (d = 0; d < 256; ++d) {     /* tm_k_add_lut's tables for the same scales */
+            lut[d] = tm_aot_mul_by_qm_lt1((int32_t)((uint32_t)(d - 128) << 20), 1 << 30, -1);
+        }
+        c.add.lut1 = lut;
+        c.add.lut2 = lut;
         c.in2 = in2;
-        c.scratch = malloc(2u * ntaps * (size_t)ic + 16u);
+        c.scratch = malloc(2u * ntaps * (size_t)ic + TM_DW_SCRATCH_BYTES(ntaps, (size_t)ic) + 16u);
         run(&c, in, ref);
         for (d = dmin; d <= dmax; ++d) {
             int8_t *x = arena + base, *y = arena + (long)base + d;

@@ -1062,12 +1062,13 @@ def _arm_cc(args: list[str]) -> None:
         raise AssertionError(f"arm-none-eabi-gcc failed:\n{' '.join(cmd)}\n{proc.stderr[-2000:]}")
 
 
-def _arm_common_objs() -> list[Path]:
-    """Kernels + port + startup for Cortex-M4F, compiled once (content-hashed dir)."""
+def _arm_common_objs(flags: tuple[str, ...] = ()) -> list[Path]:
+    """Kernels + port + startup for Cortex-M4F, compiled once (content-hashed dir).
+    `flags`: extra compiler flags, e.g. -DTM_AOT_FORCE_PORTABLE for the reference kernels."""
     from tinyml.codegen.aot import RUNTIME_DIR
     a = _emu()
     srcs = sorted(RUNTIME_DIR.glob("tm_k_*.c")) + [a.PORT / "tm_startup.c", a.PORT / "tm_port_qemu.c"]
-    h = hashlib.sha256(" ".join(a.ARM_FLAGS).encode())
+    h = hashlib.sha256(" ".join(a.ARM_FLAGS + list(flags)).encode())
     for p in srcs + sorted(RUNTIME_DIR.glob("*.h")) + sorted(a.PORT.parent.glob("*.h")):
         h.update(p.name.encode() + p.read_bytes())
     out = Path(tempfile.gettempdir()) / "tm_aot_host_builds" / f"arm_{h.hexdigest()[:16]}"
@@ -1077,7 +1078,7 @@ def _arm_common_objs() -> list[Path]:
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix="arm_", dir=out.parent))
     for s in srcs:
-        _arm_cc([f"-I{RUNTIME_DIR}", f"-I{RUNTIME_DIR.parent}", f"-I{a.PORT.parent}",
+        _arm_cc([*flags, f"-I{RUNTIME_DIR}", f"-I{RUNTIME_DIR.parent}", f"-I{a.PORT.parent}",
                  "-c", str(s), "-o", str(tmp / (s.stem + ".o"))])
     try:
         tmp.rename(out)                  # atomic publish; a parallel build may have won
@@ -1086,7 +1087,7 @@ def _arm_common_objs() -> list[Path]:
     return objs
 
 
-def _arm_model_obj(r: FuzzResult, k: int, workdir: Path) -> Path:
+def _arm_model_obj(r: FuzzResult, k: int, workdir: Path, flags: tuple[str, ...] = ()) -> Path:
     """One generated model as an object whose API symbols carry the suffix _<k>, so
     many models link into one image (each keeps its own static arena)."""
     from tinyml.codegen.aot import RUNTIME_DIR
@@ -1098,13 +1099,13 @@ def _arm_model_obj(r: FuzzResult, k: int, workdir: Path) -> Path:
     ren = [f"-D{s}={s}_{k}" for s in ("tm_model_invoke", "tm_model_input", "tm_model_output",
                                      "tm_model_op_names")]
     obj = workdir / f"m{k}.o"
-    _arm_cc([*ren, f"-I{d}", f"-I{RUNTIME_DIR}", f"-I{RUNTIME_DIR.parent}", f"-I{a.PORT.parent}",
+    _arm_cc([*flags, *ren, f"-I{d}", f"-I{RUNTIME_DIR}", f"-I{RUNTIME_DIR.parent}", f"-I{a.PORT.parent}",
              "-c", str(d / "tm_aot_model.c"), "-o", str(obj)])
     return obj
 
 
-def _run_image(items: list[tuple[int, FuzzResult, Path]], workdir: Path, timeout: float
-               ) -> tuple[dict[int, list[int]], int | None, str]:
+def _run_image(items: list[tuple[int, FuzzResult, Path]], workdir: Path, timeout: float,
+               flags: tuple[str, ...] = ()) -> tuple[dict[int, list[int]], int | None, str]:
     """Link and run one image. Returns ({k: crcs} of models that finished, the model
     that started but did not finish (crash/timeout) or None, QEMU output tail)."""
     from tinyml.codegen.aot import RUNTIME_DIR
@@ -1117,8 +1118,8 @@ def _run_image(items: list[tuple[int, FuzzResult, Path]], workdir: Path, timeout
                                    max_in=max(r.in_bytes for _, r, _ in items),
                                    max_out=max(r.out_bytes for _, r, _ in items)))
     elf = workdir / "fz.elf"
-    _arm_cc([f"-I{RUNTIME_DIR}", f"-I{RUNTIME_DIR.parent}", f"-I{a.PORT.parent}", str(main),
-             *[str(o) for _, _, o in items], *map(str, _arm_common_objs()),
+    _arm_cc([*flags, f"-I{RUNTIME_DIR}", f"-I{RUNTIME_DIR.parent}", f"-I{a.PORT.parent}", str(main),
+             *[str(o) for _, _, o in items], *map(str, _arm_common_objs(flags)),
              "-nostartfiles", "--specs=nosys.specs", "-Wl,--gc-sections",
              f"-T{a.PORT / 'mps2_an386.ld'}", "-o", str(elf)])
     try:
@@ -1130,8 +1131,9 @@ def _run_image(items: list[tuple[int, FuzzResult, Path]], workdir: Path, timeout
         text = proc.stdout
     except subprocess.TimeoutExpired as e:
         text = (e.stdout or b"").decode() if isinstance(e.stdout, bytes) else (e.stdout or "")
-    if "fz-path dsp" not in text:
-        raise AssertionError(f"the Cortex-M4 image did not run the dsp kernel path:\n{text[-1000:]}")
+    want = "portable" if "-DTM_AOT_FORCE_PORTABLE" in flags else "dsp"
+    if f"fz-path {want}" not in text:
+        raise AssertionError(f"the Cortex-M4 image did not run the {want} kernel path:\n{text[-1000:]}")
     crcs: dict[int, dict[int, int]] = {}
     for k, i, c in re.findall(r"^fz (\d+) (\d+) ([0-9a-f]{8})\r?$", text, re.M):
         crcs.setdefault(int(k), {})[int(i)] = int(c, 16)
@@ -1141,19 +1143,21 @@ def _run_image(items: list[tuple[int, FuzzResult, Path]], workdir: Path, timeout
     return finished, stuck, text[-600:]
 
 
-def _dsp_detail(r: FuzzResult) -> str:
+def _dsp_detail(r: FuzzResult, flags: tuple[str, ...] = ()) -> str:
     """Full byte diff of one DSP mismatch (one single-model QEMU run)."""
     from types import SimpleNamespace
     a = _emu()
     x = fuzz_inputs(r.in_bytes, input_seed(r.spec))
-    y, _, _ = a.run_model_qemu(SimpleNamespace(files=r.files), x, timeout=300)
+    y, _, _ = a.run_model_qemu(SimpleNamespace(files=r.files), x, timeout=300, extra_flags=flags)
     return diff_detail(y.reshape(len(x), -1), tflm_outputs(r.tflite, x))
 
 
 def run_dsp(results: list[FuzzResult], jobs: int = 2, timeout: float = 600, detail: bool = True,
-            progress: Callable[[str], None] | None = None) -> list[FuzzResult]:
+            progress: Callable[[str], None] | None = None,
+            flags: tuple[str, ...] = ()) -> list[FuzzResult]:
     """The DSP (SMLAD) path of every compiled model of `results` (from
-    run_specs(keep=True)) on a Cortex-M4F in QEMU, many models per image. Returns one
+    run_specs(keep=True)) on a Cortex-M4F in QEMU, many models per image (with
+    flags=("-DTM_AOT_FORCE_PORTABLE",): the portable reference kernels). Returns one
     FuzzResult per input result: ok / mismatch (stage dsp) / error (not compiled on the
     host, arm-gcc failure, or a crash/timeout on the device)."""
     out: list[FuzzResult] = []
@@ -1169,13 +1173,13 @@ def run_dsp(results: list[FuzzResult], jobs: int = 2, timeout: float = 600, deta
             todo.append((n, r))
     workdir = Path(tempfile.mkdtemp(prefix="tm_aot_fuzz_arm_"))
     try:
-        _arm_common_objs()
+        _arm_common_objs(flags)
         objs: dict[int, Path] = {}
 
         def compile_one(item):
             n, r = item
             try:
-                objs[n] = _arm_model_obj(r, n, workdir)
+                objs[n] = _arm_model_obj(r, n, workdir, flags)
             except AssertionError as e:
                 out[n].status, out[n].stage, out[n].detail = "error", "arm-gcc", str(e)[-1500:]
 
@@ -1198,7 +1202,7 @@ def run_dsp(results: list[FuzzResult], jobs: int = 2, timeout: float = 600, deta
             def run_one(b):
                 d = workdir / f"img{b}_{time.monotonic_ns()}"
                 d.mkdir()
-                return _run_image(images[b], d, timeout)
+                return _run_image(images[b], d, timeout, flags)
 
             with ThreadPoolExecutor(jobs) as ex:
                 runs = list(ex.map(run_one, range(len(images))))
@@ -1219,7 +1223,7 @@ def run_dsp(results: list[FuzzResult], jobs: int = 2, timeout: float = 600, deta
             for r in out:
                 if r.status == "mismatch":
                     try:
-                        r.detail = _dsp_detail(r)
+                        r.detail = _dsp_detail(r, flags)
                     except Exception as e:  # keep the CRC detail
                         r.detail += f" (detail run failed: {e})"
     finally:

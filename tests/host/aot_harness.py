@@ -7,7 +7,7 @@ Importable from any test under tests/host (pytest puts this folder on sys.path):
 
 `assert_bit_exact` converts a Keras model with the real TFLiteConverter (full
 int8, random representative data) if needed, compiles the generated model with
-`gcc -std=c99 -Wall -Wextra -Werror` together with every firmware/runtime/aot/*.c,
+`gcc -std=c99 -Wall -Wextra -Werror` under UBSan together with every firmware/runtime/aot/*.c,
 runs it and the TFLM host runtime on the same seeded random int8 inputs and
 asserts every output byte is equal. Returns the AotResult.
 """
@@ -25,7 +25,10 @@ from tinyml.codegen.aot import RUNTIME_DIR, AotResult, compile_tflite
 
 HERE = Path(__file__).resolve().parent
 FIRMWARE_RUNTIME = RUNTIME_DIR.parent
-CFLAGS = ["-std=c99", "-Wall", "-Wextra", "-Werror", "-O2"]
+# UBSan on every host build of the kernels: a signed overflow or an oversized shift in
+# any kernel aborts the run (and fails the test) instead of passing by luck.
+CFLAGS = ["-std=c99", "-Wall", "-Wextra", "-Werror", "-O2", "-fsanitize=undefined",
+          "-fno-sanitize-recover=undefined"]
 _BUILD_ROOT = Path(tempfile.gettempdir()) / "tm_aot_host_builds"
 
 

@@ -16,14 +16,14 @@ from aot_harness import CFLAGS, HERE, _BUILD_ROOT
 from tinyml.codegen.aot import RUNTIME_DIR, access
 from tinyml.codegen.aot.ops.conv import out_size, pad_before
 
-KINDS = {"conv": 0, "conv_1x1": 1, "dwconv": 2, "add": 3}
+KINDS = {"conv": 0, "conv_1x1": 1, "dwconv": 2, "add": 3, "add_lut": 4}
 
 
 @pytest.fixture(scope="module")
 def sweep_exe():
     _BUILD_ROOT.mkdir(parents=True, exist_ok=True)
     exe = _BUILD_ROOT / "access_sweep"
-    srcs = [HERE / "access_sweep.c", *(RUNTIME_DIR / f"tm_k_{k}.c" for k in ("conv", "dwconv", "add"))]
+    srcs = [HERE / "access_sweep.c", *(s for k in ("conv", "dwconv", "add") for s in sorted(RUNTIME_DIR.glob(f"tm_k_{k}*.c")))]
     subprocess.run(["gcc", *CFLAGS, "-fsanitize=address,undefined", "-fno-sanitize-recover",
                     f"-I{RUNTIME_DIR}", *map(str, srcs), "-o", str(exe)], check=True)
     return exe
@@ -33,7 +33,7 @@ def geometry(kind: str, rng: np.random.Generator) -> dict:
     """A random small geometry; width and height 1, odd channels, strides 2 included."""
     ih, iw = (int(rng.choice([1, 2, 3, 5, 7, 8])) for _ in range(2))
     ic = int(rng.choice([1, 2, 3, 4, 5, 7, 8, 9]))
-    if kind == "add":
+    if kind in ("add", "add_lut"):
         return dict(in_h=ih, in_w=iw, in_c=ic, out_h=ih, out_w=iw, out_c=ic, k_h=1, k_w=1,
                     stride_h=1, stride_w=1, dil_h=1, dil_w=1, pad_h=0, pad_w=0)
     kh, kw = (1, 1) if kind == "conv_1x1" else (int(rng.integers(1, 4)), int(rng.integers(1, 4)))
@@ -50,7 +50,7 @@ def geometry(kind: str, rng: np.random.Generator) -> dict:
 
 
 def pattern(kind: str, g: dict, reverse: bool) -> access.Access:
-    if kind == "add":
+    if kind in ("add", "add_lut"):
         return access.elementwise(g["in_h"] * g["in_w"] * g["in_c"])
     return {"conv": access.conv_im2col, "conv_1x1": access.conv_1x1,
             "dwconv": access.dwconv}[kind](g, reverse)
@@ -79,7 +79,7 @@ def _cases(seed: int, n: int) -> list[tuple[str, bool, dict]]:
     cases = []
     for i in range(n):
         kind = list(KINDS)[i % len(KINDS)]
-        cases.append((kind, kind != "add" and bool(rng.integers(0, 2)), geometry(kind, rng)))
+        cases.append((kind, not kind.startswith("add") and bool(rng.integers(0, 2)), geometry(kind, rng)))
     return cases
 
 

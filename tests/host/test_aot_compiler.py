@@ -172,12 +172,16 @@ def test_cross_compile_cortex_m4_dsp(small_cnn, tmp_path: Path):
             obj = tmp_path / (src.stem + ".o")
             subprocess.run(["arm-none-eabi-gcc", *flags, *extra, "-c", str(src), "-o", str(obj)],
                            check=True, capture_output=True, text=True)
-    # The DSP path is the one compiled for Cortex-M4: SMLAD appears in the FC kernel.
-    subprocess.run(["arm-none-eabi-gcc", *flags, "-c", str(RUNTIME_DIR / "tm_k_fc.c"),
-                    "-o", str(tmp_path / "fc.o")], check=True)
-    dis = subprocess.run(["arm-none-eabi-objdump", "-d", str(tmp_path / "fc.o")],
-                         capture_output=True, text=True, check=True).stdout
-    assert "smlad" in dis
+    # On Cortex-M4 the kernels get the Arm DSP inner products (tm_aot_dot.h): SMLAD in
+    # the FC kernel; TM_AOT_FORCE_PORTABLE gives the same kernel the portable ones.
+    def disasm(name: str, *extra: str) -> str:
+        subprocess.run(["arm-none-eabi-gcc", *flags, *extra, "-c", str(RUNTIME_DIR / name),
+                        "-o", str(tmp_path / "k.o")], check=True)
+        return subprocess.run(["arm-none-eabi-objdump", "-d", str(tmp_path / "k.o")],
+                              capture_output=True, text=True, check=True).stdout
+    assert "smlad" in disasm("tm_k_fc.c") and "<tm_k_fc>:" in disasm("tm_k_fc.c")
+    portable = disasm("tm_k_fc.c", "-DTM_AOT_FORCE_PORTABLE")
+    assert "<tm_k_fc>:" in portable and "smlad" not in portable
     sizes = subprocess.run(["arm-none-eabi-size", str(tmp_path / "tm_aot_model.o")],
                            capture_output=True, text=True, check=True).stdout
     assert int(sizes.splitlines()[1].split()[0]) >= res.weights_bytes

@@ -107,7 +107,7 @@ def test_harness_and_aot_runtime_cross_compile(tmp_path, generated, cpu, profile
     # The kernel path each CPU gets: SMLAD on the M4F, portable C on the M0+.
     dis = subprocess.run(["arm-none-eabi-objdump", "-d", str(tmp_path / "tm_k_fc.o")],
                          capture_output=True, text=True, check=True).stdout
-    assert ("smlad" in dis) == (cpu == "m4")
+    assert ("smlad" in dis) == (cpu == "m4") and dis.count("<tm_k_fc>:") == 1
 
 
 ARDUINO_BUILDS = {

@@ -22,6 +22,20 @@ void tm_k_add(const tm_add_params_t *p, const int8_t *a, const int8_t *b, int8_t
     }
 }
 
+void tm_k_add_lut(const tm_add_params_t *p, const int8_t *a, const int8_t *b, int8_t *out)
+{
+    const int32_t n = p->size;
+    const int32_t *const t1 = p->lut1 + 128;
+    const int32_t *const t2 = p->lut2 + 128;
+    const int32_t mo = p->out_mult, so = p->out_shift, zp = p->out_zp;
+    const int32_t lo = p->act_min, hi = p->act_max;
+    int32_t i;
+    for (i = 0; i < n; ++i) {
+        const int32_t r = tm_aot_mul_by_qm_lt1(t1[a[i]] + t2[b[i]], mo, so) + zp;
+        out[i] = (int8_t)tm_aot_clamp(r, lo, hi);
+    }
+}
+
 void tm_k_add_bcast(const tm_add_params_t *p, const int8_t *a, const int8_t *b, int8_t *out)
 {
     const int32_t ls = p->left_shift;

@@ -17,10 +17,18 @@ typedef struct {
     int32_t dims[4];
     int32_t a_strides[4];
     int32_t b_strides[4];
+    /* Tables only (tm_k_add_lut): the rescaled input for every int8 value v at
+     * index v + 128, i.e. mul_by_qm_lt1((in_offset + v) << left_shift, in_mult,
+     * in_shift), baked by the compiler. */
+    const int32_t *lut1;
+    const int32_t *lut2;
 } tm_add_params_t;
 
 /* Elementwise; `out` may be the same buffer as `a` or `b` (in place). */
 void tm_k_add(const tm_add_params_t *p, const int8_t *a, const int8_t *b, int8_t *out);
+
+/* Same as tm_k_add, the two input rescales read from p->lut1 / p->lut2. */
+void tm_k_add_lut(const tm_add_params_t *p, const int8_t *a, const int8_t *b, int8_t *out);
 
 /* Broadcasting ADD over up to 4 dims (TFLM BroadcastAdd arithmetic per element). */
 void tm_k_add_bcast(const tm_add_params_t *p, const int8_t *a, const int8_t *b, int8_t *out);

@@ -14,14 +14,16 @@ typedef struct {
     int32_t pad_h, pad_w;       /* top / left padding */
     int32_t in_zp;              /* value of padded input (adds nothing after folding) */
     int32_t out_zp, act_min, act_max;
-    const int8_t *filter;       /* [out_c][k_h][k_w][in_c] */
+    const int8_t *filter;       /* [out_c][k_stride]: k_h*k_w*in_c weights, then zeros */
     const int32_t *bias;        /* [out_c]: bias - in_zp * sum(filter of channel) */
     const int32_t *mult;        /* [out_c] */
     const int32_t *shift;       /* [out_c] */
     int32_t reverse;            /* 1: pixels from last to first (memory plan overlap) */
+    int32_t k_stride;           /* filter row and im2col row bytes (tm_k_conv); in_c for 1x1 */
+    int32_t rq_fast;            /* 1: every channel has mult > 2^30, shift <= -2 (tm_aot_requant_r2) */
 } tm_conv_params_t;
 
-/* General conv: im2col of two output pixels into `scratch` (2*k_h*k_w*in_c bytes). */
+/* General conv: im2col of two output pixels into `scratch` (2 * k_stride bytes). */
 void tm_k_conv(const tm_conv_params_t *p, const int8_t *in, int8_t *out, int8_t *scratch);
 
 /* 1x1 kernel without padding (any stride): no scratch. */

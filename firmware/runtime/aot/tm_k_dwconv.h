@@ -4,7 +4,11 @@
 
 #include <stdint.h>
 
-#define TM_DW_MAX_TAPS 100   /* k_h * k_w; the compiler refuses larger kernels */
+/* Arena scratch of tm_k_dwconv: two tables of k_h*k_w tap pointers stored in
+ * TM_DW_TAP_BYTES each (enough for 64-bit hosts), then in_c bytes of zero points.
+ * The compiler reads TM_DW_TAP_BYTES from this header (ops/conv.py). */
+#define TM_DW_TAP_BYTES 8
+#define TM_DW_SCRATCH_BYTES(taps, in_c) (2 * (taps) * TM_DW_TAP_BYTES + (in_c))
 
 typedef struct {
     int32_t batches;
@@ -22,9 +26,10 @@ typedef struct {
     const int32_t *mult;           /* [out_c] */
     const int32_t *shift;          /* [out_c] */
     int32_t reverse;               /* 1: pixels from last to first (memory plan overlap) */
+    int32_t rq_fast;            /* 1: every channel has mult > 2^30, shift <= -2 (tm_aot_requant_r2) */
 } tm_dwconv_params_t;
 
-/* zp_row: scratch of in_c bytes (filled with in_zp here). */
-void tm_k_dwconv(const tm_dwconv_params_t *p, const int8_t *in, int8_t *out, int8_t *zp_row);
+/* scratch: TM_DW_SCRATCH_BYTES(k_h * k_w, in_c) bytes, pointer-aligned. */
+void tm_k_dwconv(const tm_dwconv_params_t *p, const int8_t *in, int8_t *out, int8_t *scratch);
 
 #endif /* TM_K_DWCONV_H */

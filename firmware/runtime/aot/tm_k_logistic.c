@@ -24,8 +24,8 @@ void tm_k_logistic_s8(const int8_t *in, int8_t *out, int32_t size,
                 r = (int32_t)1 << 30; /* 0.5 */
             } else {
                 const int32_t abs_a = a > 0 ? a : -a;
-                const int32_t pos = tm_k_fx_one_over_one_plus_x(
-                    tm_k_fx_exp_neg(-abs_a, TM_LG_IN_INT_BITS));
+                const int32_t pos = tm_aot_fx_one_over_one_plus_x(
+                    tm_aot_fx_exp_neg(-abs_a, TM_LG_IN_INT_BITS));
                 r = a > 0 ? pos : INT32_MAX - pos;
             }
             v = tm_aot_rdpot(r, 23) - 128; /* Q0.31 -> Q8.23, zp -128 */

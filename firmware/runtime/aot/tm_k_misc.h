@@ -13,18 +13,11 @@
 
 #include <stdint.h>
 
-#include "tm_aot.h" /* tm_aot_srdhm, tm_aot_rdpot, tm_aot_mul_by_qm, tm_aot_clamp */
+#include "tm_aot.h" /* fixed-point helpers (tm_aot_fx.h): srdhm, rdpot, exp, 1/(1+x) */
 
 #ifdef __cplusplus
 extern "C" {
 #endif
-
-/* ---- gemmlowp fixed-point functions shared by softmax and logistic ------ */
-
-/* exp(a) for a <= 0 given in Q<int_bits>.<31-int_bits>; result in Q0.31. */
-int32_t tm_k_fx_exp_neg(int32_t a, int int_bits);
-/* 1 / (1 + a) for a in [0, 1) in Q0.31; result in Q0.31. */
-int32_t tm_k_fx_one_over_one_plus_x(int32_t a);
 
 /* ---- pooling (TFLM reference_integer_ops::AveragePool / MaxPool) -------- */
 

@@ -1,6 +1,7 @@
 """Glue: read -> lower each op -> plan memory -> emit C."""
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -11,6 +12,8 @@ from .ops.base import TFLM_HINT, OpContext
 from .planner import Plan, plan_memory
 from .reader import read_tflite
 from .verify import verify_plan
+
+_KERNEL_CALL = re.compile(r"\b(tm_k_\w+)\(")
 
 # firmware/runtime/aot in the repository (kernels the generated code calls).
 RUNTIME_DIR = Path(__file__).resolve().parents[3] / "firmware" / "runtime" / "aot"
@@ -27,6 +30,8 @@ class AotResult:
     layers: list[str] = field(default_factory=list)
     plan: Plan | None = None
     graph: Graph | None = None
+    op_macs: list[int] = field(default_factory=list)   # MACs per op, execution order
+    kernels: list[str] = field(default_factory=list)   # kernel function(s) each op calls
 
 
 def _check_graph(g: Graph) -> None:
@@ -99,8 +104,11 @@ def compile_graph(g: Graph, name: str = "model") -> AotResult:
     macs = sum(c.macs for c in ctxs)
     weights = sum(int(a.nbytes) for c in ctxs for _, _, a in c.arrays)
     files = emitter.emit(g, ctxs, plan, name, macs, weights)
+    kernels = [",".join(sorted({m for s in c.stmts for m in _KERNEL_CALL.findall(s)}))
+               for c in ctxs]
     return AotResult(files, plan.arena_bytes, weights, macs, len(g.ops),
-                     [op.builtin for op in g.ops], [op.layer for op in g.ops], plan, g)
+                     [op.builtin for op in g.ops], [op.layer for op in g.ops], plan, g,
+                     [c.macs for c in ctxs], kernels)
 
 
 def compile_tflite(model_bytes: bytes, name: str = "model") -> AotResult:

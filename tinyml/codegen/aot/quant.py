@@ -76,3 +76,25 @@ def activation_range(act: str, scale: float, zero_point: int,
     if act == "RELU_N1_TO_1":
         return max(qmin, q(-1.0)), min(qmax, q(1.0))
     raise ValueError(f"fused activation {act} has no int8 clamp range")
+
+
+# --- integer helpers of tm_aot_fx.h, for tables the compiler bakes -------------------
+# Same results as the C (tests/host/test_aot_fx.py holds both to TFLM's definitions).
+
+def srdhm(a: int, b: int) -> int:
+    """SaturatingRoundingDoublingHighMul (tm_aot_srdhm)."""
+    if a == b == -(1 << 31):
+        return (1 << 31) - 1
+    return (a * b + (1 << 30)) >> 31
+
+
+def rdpot(x: int, exponent: int) -> int:
+    """RoundingDivideByPOT, ties away from zero (tm_aot_rdpot)."""
+    mask = (1 << exponent) - 1
+    threshold = (mask >> 1) + (1 if x < 0 else 0)
+    return (x >> exponent) + (1 if (x & mask) > threshold else 0)
+
+
+def mul_by_qm_lt1(x: int, m: int, shift: int) -> int:
+    """MultiplyByQuantizedMultiplierSmallerThanOneExp (tm_aot_mul_by_qm_lt1), shift <= 0."""
+    return rdpot(srdhm(x, m), -shift)

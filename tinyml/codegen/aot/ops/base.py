@@ -68,16 +68,20 @@ What it may do (all through ctx)
     ctx.activation_range(act, out_tensor) -> (min, max) of a fused activation,
                              refusing unsupported ones.
 
-Kernels and C conventions (firmware/runtime/aot/)
-    - One kernel family per file pair: `tm_k_<name>.c` + `tm_k_<name>.h`
-      (tm_k_conv, tm_k_dwconv, tm_k_fc, tm_k_add; tm_k_pool, tm_k_softmax,
-      tm_k_mean, tm_k_pad, tm_k_concat, tm_k_logistic, tm_k_quantize with
-      prototypes in tm_k_misc.h).
-    - Functions `tm_k_<name>[_variant](const tm_<name>_params_t *p, ...)`,
-      param structs `tm_<name>_params_t`. C99, no allocation, no globals.
-    - Shared fixed-point helpers live in `tm_aot.h` (tm_aot_mul_by_qm, tm_aot_srdhm,
-      tm_aot_rdpot, tm_aot_mul_by_qm_lt1, tm_aot_requant, tm_aot_clamp,
-      tm_aot_dot_s8, TM_AOT_ALIGNED, TM_AOT_DSP / TM_AOT_KERNEL_PATH).
+Kernels and C conventions (firmware/runtime/aot/, see codegen/aot/README.md)
+    - One kernel family per header `tm_k_<name>.h` and file `tm_k_<name>.c`; its
+      inner products come from `tm_aot_dot.h`, the portable ones (`tm_aot_ref.h`)
+      or an ISA's (`tm_aot_arm_dsp.h` today), chosen by TM_AOT_IMPL_<NAME> in
+      `tm_aot.h`. Conv and depthwise keep their loop order in `tm_k_<name>_loop.h`
+      (access.py mirrors it).
+      (tm_k_pool, tm_k_softmax, tm_k_mean, tm_k_pad, tm_k_concat, tm_k_logistic,
+      tm_k_quantize have one portable file each, prototypes in tm_k_misc.h.)
+    - Functions `tm_k_<name>[_shape](const tm_<name>_params_t *p, inputs..., outputs...,
+      scratch)`, param structs `tm_<name>_params_t`. C99, no allocation, no globals.
+    - All fixed-point helpers live in `tm_aot_fx.h` (included by `tm_aot.h`):
+      tm_aot_srdhm, tm_aot_rdpot, tm_aot_sat_shl, tm_aot_mul_by_qm(_lt1),
+      tm_aot_requant(_r2), TM_REQ_LOCALS/TM_REQ, tm_aot_fx_exp_neg,
+      tm_aot_fx_one_over_one_plus_x; tests/host/test_aot_fx.py checks them.
     - A kernel that stores int8 outputs should copy the params it uses per element
       into locals first: char stores may alias `*p` and force reloads.
     - The generated model is compiled with all `firmware/runtime/aot/*.c`; only the
@@ -89,7 +93,7 @@ Testing a lowering (host gcc vs the TFLM host runtime)
     tfl = to_int8_tflite(keras_model)            # real TFLiteConverter, int8 in/out
     assert_bit_exact(tfl, n_inputs=4, seed=0)    # or pass the Keras model directly
     assert_bit_exact returns the AotResult; it compiles the generated C with
-    `gcc -std=c99 -Wall -Wextra -Werror`, runs it on random int8 inputs and
+    `gcc -std=c99 -Wall -Wextra -Werror` under UBSan, runs it on random int8 inputs and
     asserts every output byte equals TFLM's.
 """
 from __future__ import annotations

@@ -1,6 +1,9 @@
 """CONV_2D and DEPTHWISE_CONV_2D, int8 with per-channel int8 weights."""
 from __future__ import annotations
 
+import functools
+import re
+
 import numpy as np
 
 from .. import access, quant
@@ -9,7 +12,26 @@ from .base import OpContext
 from .common import bias_values, fold_bias, weighted_io
 
 
-MAX_DW_TAPS = 100   # TM_DW_MAX_TAPS in tm_k_dwconv.h
+def _header_int(header: str, macro: str) -> int:
+    """An integer #define of a kernel header: one constant shared by C and Python."""
+    from ..compiler import RUNTIME_DIR
+    m = re.search(rf"^#define {macro} (\d+)\b", (RUNTIME_DIR / header).read_text(), re.M)
+    if m is None:
+        raise RuntimeError(f"{macro} not found in {header}")
+    return int(m.group(1))
+
+
+@functools.lru_cache(maxsize=None)
+def dw_tap_bytes() -> int:
+    """Bytes per tap pointer in tm_k_dwconv's scratch tables, TM_DW_TAP_BYTES (the
+    kernel checks sizeof(pointer) <= it at compile time). The tables live in the
+    arena, so the depthwise kernel has no tap limit and its RAM is in the plan."""
+    return _header_int("tm_k_dwconv.h", "TM_DW_TAP_BYTES")
+
+
+def dw_scratch_bytes(taps: int, in_c: int) -> int:
+    """TM_DW_SCRATCH_BYTES(taps, in_c) of tm_k_dwconv.h: two tap tables + zero-point row."""
+    return 2 * taps * dw_tap_bytes() + in_c
 
 
 def out_size(padding: str, n: int, k: int, stride: int, dil: int) -> int:
@@ -53,7 +75,14 @@ def _requant(ctx: OpContext, x, w, y, channels: int) -> dict:
     act_min, act_max = ctx.activation_range(ctx.op.options.get("fused_activation", "NONE"), y)
     return dict(out_zp=y.scalar_zp(), act_min=act_min, act_max=act_max,
                 mult=ctx.const_array("mult", np.asarray(mults, np.int32)),
-                shift=ctx.const_array("shift", np.asarray(shifts, np.int32)))
+                shift=ctx.const_array("shift", np.asarray(shifts, np.int32)),
+                rq_fast=rq_fast(mults, shifts))
+
+
+def rq_fast(mults, shifts) -> int:
+    """1 when every channel allows the single-rounding requantization
+    (tm_aot_mul_by_qm_r2: multiplier > 2^30, shift <= -2), else 0."""
+    return int(all(m > (1 << 30) and s <= -2 for m, s in zip(mults, shifts)))
 
 
 @register("CONV_2D")
@@ -71,17 +100,23 @@ def lower_conv2d(op, ctx: OpContext) -> None:
     wd = w.data.reshape(out_c, -1)
     bias = fold_bias(ctx, bias_values(ctx, b, out_c), wd, x.scalar_zp())
     in_place = g["batches"] == 1       # the kernels' access mirrors assume one image
-    fields = dict(g, in_zp=x.scalar_zp(), filter=ctx.const_array("filter", wd),
+    one_by_one = k_h == 1 and k_w == 1 and g["pad_h"] == 0 and g["pad_w"] == 0
+    # im2col rows (and filter rows) padded to a multiple of 4 with zero weights: no
+    # scalar tail in the dot products (first layers: 3x3x3 = 27 -> 28)
+    k_stride = g["in_c"] if one_by_one else -(-wd.shape[1] // 4) * 4
+    wp = np.zeros((out_c, k_stride), np.int8)
+    wp[:, :wd.shape[1]] = wd
+    fields = dict(g, in_zp=x.scalar_zp(), filter=ctx.const_array("filter", wp),
                   bias=ctx.const_array("bias", bias),
-                  reverse=ctx.direction() if in_place else 0)
+                  reverse=ctx.direction() if in_place else 0, k_stride=k_stride)
     fields.update(_requant(ctx, x, w, y, out_c))
     p = ctx.params("tm_conv_params_t", fields)
     ctx.include("tm_k_conv.h")
-    if k_h == 1 and k_w == 1 and g["pad_h"] == 0 and g["pad_w"] == 0:
+    if one_by_one:
         ctx.call(f"tm_k_conv_1x1(&{p}, {ctx.buf(x)}, {ctx.buf(y)});")
         pattern = access.conv_1x1
     else:
-        s = ctx.scratch(2 * k_h * k_w * g["in_c"])   # im2col of two output pixels
+        s = ctx.scratch(2 * k_stride)   # im2col of two output pixels
         ctx.call(f"tm_k_conv(&{p}, {ctx.buf(x)}, {ctx.buf(y)}, {s});")
         pattern = access.conv_im2col
     if in_place:
@@ -103,8 +138,6 @@ def lower_depthwise(op, ctx: OpContext) -> None:
     if int(op.options.get("depth_multiplier", mult) or mult) != mult:
         # TFLM derives the multiplier from the shapes too; a mismatching option is odd.
         ctx.unsupported("depth_multiplier option does not match the shapes", w)
-    if k_h * k_w > MAX_DW_TAPS:
-        ctx.unsupported(f"depthwise kernel {k_h}x{k_w} has more than {MAX_DW_TAPS} taps", w)
     # Fold -in_zp * sum over all taps into the bias (padding taps read in_zp: adds 0).
     wd = w.data.reshape(k_h * k_w, out_c)
     bias = fold_bias(ctx, bias_values(ctx, b, out_c), wd.T, x.scalar_zp())
@@ -116,7 +149,7 @@ def lower_depthwise(op, ctx: OpContext) -> None:
     fields.update(_requant(ctx, x, w, y, out_c))
     p = ctx.params("tm_dwconv_params_t", fields)
     ctx.include("tm_k_dwconv.h")
-    s = ctx.scratch(in_c)                      # one row of input zero points
+    s = ctx.scratch(dw_scratch_bytes(k_h * k_w, in_c))   # tap tables + zero-point row
     ctx.call(f"tm_k_dwconv(&{p}, {ctx.buf(x)}, {ctx.buf(y)}, {s});")
     if in_place:
         ctx.overlap(0, 0, access.dwconv(g, reverse=False), access.dwconv(g, reverse=True))
