@@ -5,13 +5,15 @@ cd "$(dirname "$0")/.."
 
 # Everything the test suite runs: host gcc/g++ (+ 32-bit multilib for the -m32 compile
 # matrix), the Arm, Xtensa LX106 and RISC-V cross toolchains with their C libraries, QEMU
-# (qemu-system-misc: qemu-system-xtensa and qemu-system-riscv32 for qemu_xtensa / qemu_rv32).
+# (qemu-system-misc: qemu-system-xtensa and qemu-system-riscv32 for qemu_xtensa / qemu_rv32),
+# espeak-ng (the synthetic speech of the offline keyword-spotting dataset tts_kws).
 # tests/conftest.py fails any test whose tool is missing.
 APT_PACKAGES=(gcc g++ gcc-multilib make
               gcc-arm-none-eabi binutils-arm-none-eabi libnewlib-arm-none-eabi libstdc++-arm-none-eabi-newlib
               gcc-xtensa-lx106 binutils-xtensa-lx106 picolibc-xtensa-lx106-elf
               gcc-riscv64-unknown-elf binutils-riscv64-unknown-elf picolibc-riscv64-unknown-elf
-              qemu-system-arm qemu-system-misc chromium)   # chromium: tests open report.html headless
+              qemu-system-arm qemu-system-misc chromium    # chromium: tests open report.html headless
+              espeak-ng)                                   # espeak-ng: speaks the tts_kws dataset
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

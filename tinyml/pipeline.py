@@ -23,7 +23,7 @@ from .runs import RunDir, StageResult
 from .stages import STAGES
 
 # Bump when a stage's code changes what it produces, so old results re-run.
-STAGE_VERSION = 1
+STAGE_VERSION = 2
 
 TEACHER = "teacher.keras"
 ALONE = "student_alone.keras"
@@ -88,14 +88,21 @@ def _cost(model: Any) -> dict[str, int]:
             "keras_params": st["keras_params"]}
 
 
+def _sizing_sparsity(cfg: Config) -> float:
+    """Channel pruning shrinks the student before deployment, so the budget is
+    applied to the pruned model (see train/budget.py)."""
+    p = cfg.prune
+    return p.sparsity if p.enabled and p.method == "channels" else 0.0
+
+
 def _student_spec(cfg: Config, ds: Any) -> tuple[Any, dict[str, int]]:
     from .train.budget import size_student
-    return size_student(cfg.student, ds.input_shape, ds.num_classes)
+    return size_student(cfg.student, ds.input_shape, ds.num_classes, _sizing_sparsity(cfg))
 
 
 def _budget(cfg: Config) -> dict[str, Any]:
     return {"max_params": cfg.student.max_params, "max_macs": cfg.student.max_macs,
-            "max_bytes": cfg.student.max_bytes}
+            "max_bytes": cfg.student.max_bytes, "applies_after_channel_pruning": _sizing_sparsity(cfg)}
 
 
 def _distiller(cfg: Config, ds: Any, teacher_path: Path) -> Any:
@@ -176,9 +183,12 @@ def _stage_prune(cfg: Config, run: RunDir, tmp: Path, progress: bool) -> dict[st
         shutil.copyfile(run.path(DISTILLED), tmp / PRUNED)
         sp = prune_mod.measure_sparsity(model)
         return {**before, **_cost(model), "enabled": False, "target_sparsity": 0.0,
-                "sparsity": sp["sparsity"], "accuracy_before": before["accuracy"],
-                "val_accuracy_before": before["val_accuracy"], "seconds": round(time.perf_counter() - t0, 3)}
+                "sparsity": sp["sparsity"], **_before_keys(before), "seconds": round(time.perf_counter() - t0, 3)}
     distiller = _distiller(cfg, ds, run.path(TEACHER))
+    if cfg.prune.method == "channels":
+        out = _prune_channels(cfg, ds, model, distiller, progress)
+        _save_model(out.pop("_model"), tmp / PRUNED)
+        return {**out, **_before_keys(before), "seconds": round(time.perf_counter() - t0, 3)}
     steps = int(np.ceil(len(ds.x_train) / cfg.student.batch_size))
     ramp = 0.6
     info: dict[str, Any] = {}
@@ -197,11 +207,40 @@ def _stage_prune(cfg: Config, run: RunDir, tmp: Path, progress: bool) -> dict[st
     sp = prune_mod.measure_sparsity(pruned)
     after = _eval(pruned, ds)
     _save_model(pruned, tmp / PRUNED)
-    return {**after, **_cost(pruned), "enabled": True, "target_sparsity": cfg.prune.sparsity,
+    return {**after, **_cost(pruned), "enabled": True, "method": "magnitude",
+            "target_sparsity": cfg.prune.sparsity,
             "sparsity": round(sp["sparsity"], 6), "sparsity_per_layer": sp["per_layer"],
             "sparsity_all_kernels": round(sp["sparsity_all_kernels"], 6),
-            "accuracy_before": before["accuracy"], "val_accuracy_before": before["val_accuracy"],
+            # zeros are stored like any other int8 weight: nothing smaller or faster on a device
+            "pays_on_device": False, **_before_keys(before),
             "train": info.get("train"), "seconds": round(time.perf_counter() - t0, 3)}
+
+
+def _before_keys(before: dict[str, float]) -> dict[str, float]:
+    return {"accuracy_before": before["accuracy"], "val_accuracy_before": before["val_accuracy"]}
+
+
+def _prune_channels(cfg: Config, ds: Any, model: Any, distiller: Any, progress: bool) -> dict[str, Any]:
+    """Structured pruning: drop the least important channels of every layer,
+    then fine-tune the narrower model against the teacher. The model is
+    returned under "_model" for the stage to save."""
+    from .compress import prune as prune_mod
+    full = prune_mod.kernel_weights(model)
+    keep = prune_mod.plan_channels(model, cfg.prune.sparsity)
+    small = prune_mod.shrink_channels(model, keep)
+    at_cut = _eval(small, ds)
+    hist = distiller.fit(small, ds.x_train, ds.y_train, ds.x_val, ds.y_val, epochs=cfg.prune.epochs,
+                         batch_size=cfg.student.batch_size, learning_rate=cfg.prune.learning_rate,
+                         seed=cfg.run.seed, progress=progress, desc="prune")
+    widths = {n: [int(model.get_layer(n).output.shape[-1]), int(len(k))] for n, k in keep.items()}
+    cost_before = _cost(model)
+    return {"_model": small, **_eval(small, ds), **_cost(small), "enabled": True, "method": "channels",
+            "target_sparsity": cfg.prune.sparsity,
+            "sparsity": round(1 - prune_mod.kernel_weights(small) / full, 6),
+            "channels": widths, "accuracy_at_cut": at_cut["accuracy"],
+            # a narrower dense model: fewer bytes and MACs on the device
+            "pays_on_device": True, "bytes_before": cost_before["bytes"], "macs_before": cost_before["macs"],
+            "params_before": cost_before["params"], "train": hist}
 
 
 def _stage_quantize(cfg: Config, run: RunDir, tmp: Path, progress: bool) -> dict[str, Any]:
@@ -279,14 +318,15 @@ def _plan(cfg: Config, name: str) -> tuple[dict[str, Any], list[str], list[str],
     base = {"version": STAGE_VERSION, "seed": cfg.run.seed, "data": sec("data")}
     if name == "teacher":
         return {**base, "teacher": sec("teacher")}, [], [TEACHER], _stage_teacher
+    student = {"student": sec("student"), "sizing_sparsity": _sizing_sparsity(cfg)}
     if name == "alone":
-        return {**base, "student": sec("student")}, [], [ALONE], _stage_alone
+        return {**base, **student}, [], [ALONE], _stage_alone
     if name == "distill":
-        return ({**base, "student": sec("student"), "distill": sec("distill")}, [TEACHER], [DISTILLED],
+        return ({**base, **student, "distill": sec("distill")}, [TEACHER], [DISTILLED],
                 _stage_distill)
     if name == "prune":
         inputs = [DISTILLED, TEACHER] if cfg.prune.enabled else [DISTILLED]
-        return ({**base, "student": sec("student"), "distill": sec("distill"), "prune": sec("prune")},
+        return ({**base, **student, "distill": sec("distill"), "prune": sec("prune")},
                 inputs, [PRUNED], _stage_prune)
     if name == "quantize":
         params = {**base, "quantize": sec("quantize"), "max_bytes": cfg.student.max_bytes}
@@ -323,25 +363,34 @@ def run_stage(name: str, cfg: Config, force: bool = False, progress: bool = Fals
 
 
 def check_model(cfg: Config, model_path: str | Path, force: bool = False,
-                progress: bool = False) -> StageResult:
+                progress: bool = False, use_data: bool = True) -> StageResult:
     """`tinyml check --model FILE`: host-check a user's own int8 .tflite.
 
     The file is validated before anything is written; on success it is copied
     into the run folder as model_int8.tflite next to check.json and golden.npz,
-    so `tinyml export` can take it from there.
+    so `tinyml export` can take it from there. Without `use_data` the checks
+    run on seeded random inputs (tinyml.own_model) and report no accuracy.
     """
+    from . import own_model
     from .convert.check import run_check
+    from .convert.hostcheck import prepare_inputs
     from .runs import sha256_file
     from .tflite_file import load_tflite
     src = Path(model_path)
     load_tflite(src)  # clear ModelError naming the file if it is not a .tflite
     run = run_dir_for(cfg)
-    params = {"version": STAGE_VERSION, "seed": cfg.run.seed, "data": cfg.section("data"),
+    own_model.guard_run(run.root, src)
+    n_random = cfg.check.max_test_samples or own_model.RANDOM_SAMPLES
+    params = {"version": STAGE_VERSION, "seed": cfg.run.seed,
+              "data": cfg.section("data") if use_data else {"random_inputs": n_random},
               "check": cfg.section("check"), "model": str(src), "model_sha256": sha256_file(src)}
 
     def fn(tmp: Path) -> dict[str, Any]:
         t0 = time.perf_counter()
-        metrics = run_check(src, _dataset(cfg), cfg.check, tmp, progress=progress)
+        ds = _dataset(cfg) if use_data else own_model.random_dataset(src, n_random, cfg.run.seed)
+        # A model made for other data is refused before the slow arena search.
+        prepare_inputs(load_tflite(src), ds.x_test[:1])
+        metrics = run_check(src, ds, cfg.check, tmp, progress=progress)
         shutil.copyfile(src, tmp / INT8_TFLITE)
         return {**metrics, "model": str(src), "seconds": round(time.perf_counter() - t0, 3)}
 

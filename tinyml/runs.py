@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import platform
+import shutil
 import time
 from dataclasses import dataclass, field
 from importlib import metadata
@@ -33,6 +34,57 @@ def sha256_file(path: str | Path) -> str:
 
 def sha256_bytes(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
+
+
+# Environment variables that change which kernels run or how many threads do.
+_REPEAT_ENV = ("TF_ENABLE_ONEDNN_OPTS", "TF_DETERMINISTIC_OPS", "TF_NUM_INTRAOP_THREADS",
+               "TF_NUM_INTEROP_THREADS", "OMP_NUM_THREADS", "TF_XLA_FLAGS")
+# CPU flags that select different TensorFlow (oneDNN / XNNPACK) kernels.
+_CPU_FLAGS = ("sse4_2", "avx", "avx2", "fma", "f16c", "avx512f", "avx512bw", "avx512vl",
+              "avx512_vnni", "avx512_bf16", "avx_vnni", "amx_tile", "amx_int8", "amx_bf16")
+
+
+def _cpu() -> dict[str, Any]:
+    import os
+    info: dict[str, Any] = {"machine": platform.machine(), "logical_cpus": os.cpu_count()}
+    try:
+        info["usable_cpus"] = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        pass
+    try:
+        text = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return info
+    for line in text.splitlines():
+        key, _, val = line.partition(":")
+        if key.strip() == "model name" and "model" not in info:
+            info["model"] = val.strip()
+        elif key.strip() == "flags":
+            flags = set(val.split())
+            info["flags"] = [f for f in _CPU_FLAGS if f in flags]
+            break
+    return info
+
+
+def repeatability() -> dict[str, Any]:
+    """What decides whether a training run repeats bit for bit: op determinism,
+    thread counts, the CPU (its features pick the oneDNN / XNNPACK kernels) and
+    the environment variables that change either. Reads TensorFlow's settings
+    only if it is already loaded (never imports it)."""
+    import os
+    import sys
+    out: dict[str, Any] = {"cpu": _cpu(), "env": {k: os.environ.get(k) for k in _REPEAT_ENV}}
+    tf = sys.modules.get("tensorflow")
+    if tf is not None:
+        try:
+            from tensorflow.python.framework import config as tf_config  # no public getter
+            out["op_determinism"] = bool(tf_config.is_op_determinism_enabled())
+            out["intra_op_threads"] = tf.config.threading.get_intra_op_parallelism_threads()
+            out["inter_op_threads"] = tf.config.threading.get_inter_op_parallelism_threads()
+            out["onednn_enabled"] = os.environ.get("TF_ENABLE_ONEDNN_OPTS", "1") != "0"
+        except Exception:  # an unusual TF build: record what we have
+            pass
+    return out
 
 
 def package_versions() -> dict[str, str]:
@@ -79,6 +131,7 @@ class RunDir:
 
     def _save_manifest(self, m: dict[str, Any]) -> None:
         m["versions"] = package_versions()
+        m["repeatability"] = repeatability()
         atomic.write_json(self.root / MANIFEST, m)
 
     def stage_record(self, stage: str) -> dict[str, Any] | None:
@@ -132,5 +185,14 @@ class RunDir:
             "metrics": metrics, "seconds": round(seconds, 3),
             "finished": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         }
-        self._save_manifest(m)
+        try:
+            self._save_manifest(m)
+        except BaseException:
+            # Unrecorded outputs would pass for the old record's: drop them, so the
+            # stage simply runs again (a full disk must not leave a half-made run).
+            for o in outputs:
+                (self.root / o).unlink(missing_ok=True)
+            if new_root:
+                shutil.rmtree(self.root, ignore_errors=True)
+            raise
         return StageResult(stage, metrics, seconds, False, outputs)

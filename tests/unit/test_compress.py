@@ -1,4 +1,5 @@
-"""Pruning reaches its target sparsity; PTQ gives a full-int8 model."""
+"""Pruning reaches its target sparsity (channel pruning keeps the function of
+the kept channels exactly and shrinks the int8 model); PTQ gives a full-int8 model."""
 import numpy as np
 import pytest
 
@@ -39,6 +40,75 @@ def test_prune_reaches_target_sparsity():
     # Zeros survive full-int8 quantization (symmetric int8 weights: 0.0 -> 0).
     data = q.to_int8_tflite(q.with_softmax(stripped), q.representative_samples(x, 20, 0))
     assert q.int8_weight_sparsity(data) == pytest.approx(sp["sparsity"], abs=1e-9)
+
+
+def _bn_randomized(model, seed=0):
+    rng = np.random.default_rng(seed)
+    for layer in model.layers:
+        if type(layer).__name__ == "BatchNormalization":
+            layer.set_weights([(rng.random(w.shape) + 0.5).astype(np.float32) for w in layer.get_weights()])
+    return model
+
+
+@pytest.mark.parametrize("spec", [StudentSpec("dscnn", 8, 2), StudentSpec("cnn", 6, 3), StudentSpec("mlp", 12, 2)])
+def test_channel_pruning_keeps_the_function_of_kept_channels(spec):
+    tfcompat.seed_everything(0)
+    x, _ = _toy_data(32)
+    model = _bn_randomized(build_student(spec, (8, 8, 1), 3))
+    names = prune_mod.channel_layers(model)
+    assert names and model.layers[-1].name not in names
+    rng = np.random.default_rng(1)
+    keep = {n: np.sort(rng.permutation(model.get_layer(n).output.shape[-1])[: model.get_layer(n).output.shape[-1] // 2])
+            for n in names}
+    # Cut every dropped channel off from everything downstream: the first weighted
+    # layer reading it (conv/dense; a depthwise passes the channel on) gets zero
+    # input weights for it. Then the narrower model must compute the same outputs.
+    reader = {}
+    L = tfcompat.keras().layers
+    for n in names:
+        seen = False
+        for layer in model.layers:
+            if layer.name == n:
+                seen = True
+                continue
+            if seen and isinstance(layer, (L.Conv2D, L.Dense)) and not isinstance(layer, L.DepthwiseConv2D):
+                reader[n] = layer
+                break
+    for n, layer in reader.items():
+        c = model.get_layer(n).output.shape[-1]
+        drop = np.setdiff1d(np.arange(c), keep[n])
+        w = layer.get_weights()
+        if isinstance(layer, L.Dense):
+            rows = w[0].shape[0]
+            w[0][np.isin(np.arange(rows) % c, drop)] = 0.0     # every spatial position of a flattened map
+        else:
+            w[0][:, :, drop, :] = 0.0
+        layer.set_weights(w)
+    small = prune_mod.shrink_channels(model, keep)
+    for n in names:
+        assert small.get_layer(n).output.shape[-1] == len(keep[n])
+    np.testing.assert_allclose(small.predict(x, verbose=0), model.predict(x, verbose=0), rtol=1e-4, atol=1e-5)
+    # Keeping everything changes nothing.
+    same = prune_mod.shrink_channels(model, {})
+    np.testing.assert_array_equal(same.predict(x, verbose=0), model.predict(x, verbose=0))
+
+
+def test_channel_plan_reaches_sparsity_keeps_strongest_and_shrinks_int8():
+    tfcompat.seed_everything(0)
+    x, _ = _toy_data(64)
+    model = _bn_randomized(build_student(StudentSpec("dscnn", 12, 1), (8, 8, 1), 10))
+    imp = prune_mod.channel_importance(model)
+    keep = prune_mod.plan_channels(model, 0.5)
+    small = prune_mod.shrink_channels(model, keep)
+    removed = 1 - prune_mod.kernel_weights(small) / prune_mod.kernel_weights(model)
+    assert 0.5 <= removed <= 0.56
+    for n, s in imp.items():
+        assert int(np.argmax(s)) in keep[n] and int(np.argmin(s)) not in keep[n]
+    rep = q.representative_samples(x, 20, 0)
+    big_bytes = len(q.to_int8_tflite(q.with_softmax(model), rep))
+    small_bytes = len(q.to_int8_tflite(q.with_softmax(small), rep))
+    # Dense storage: ~half the weights gone is ~that many bytes gone from the file.
+    assert small_bytes < big_bytes - 0.4 * (prune_mod.kernel_weights(model) - prune_mod.kernel_weights(small))
 
 
 def test_ptq_full_int8_io_and_ops():

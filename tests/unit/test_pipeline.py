@@ -28,7 +28,7 @@ def test_stage_skipped_when_unchanged_and_rerun_when_changed(tmp_path):
     assert (run / "teacher.keras").stat().st_mtime_ns == mtime
 
     # A change in another section does not touch the teacher...
-    cfg.prune.sparsity = 0.5
+    cfg.prune.sparsity = cfg.prune.sparsity / 2
     assert pipeline.run_stage("teacher", cfg).skipped
     # ...a change in its own section does; so does force.
     changed = pipeline.run_stage("teacher", _tiny_cfg(tmp_path, epochs=2))
@@ -66,23 +66,54 @@ def test_stage_needs_its_inputs(tmp_path):
         pipeline.run_pipeline(cfg, stages=["nope"])
 
 
+# The acceptance thresholds for one seed of the default digits pipeline. Each is
+# the minimum over 5 seeds of `benchmarks/quality.py --seeds 5` (default config,
+# 2-core machine, issue 11) less a stated margin: training is not bit-repeatable
+# across machines (oneDNN / XNNPACK pick kernels by CPU feature, thread counts
+# change reduction orders; the manifest's `repeatability` records both), and
+# issue 11 saw one seed's teacher differ by 0.67 points (3 of 449 test samples)
+# between two machines. One test sample is 0.22 points.
+#
+# Measured 2026-11-29, seeds 0-4 (the 5-seed minimum, test split of 449 samples):
+# teacher 98.66 % (mean 99.47), distilled 99.11 % (99.47), pruned 98.22 % (98.89),
+# int8 98.22 % on TFLM and LiteRT (98.98), 7,904 B for every seed.
+TEST_SAMPLES = 449
+FIVE_SEED_MIN = {"teacher": 443, "distilled": 445, "pruned": 441, "int8": 441}   # right of 449
+# Margin: 4 test samples (0.89 points), one more than the largest gap seen between
+# two machines at the same seed (3 samples).
+MARGIN = 4
+ACCEPT = {k: (v - MARGIN) / TEST_SAMPLES - 1e-9 for k, v in FIVE_SEED_MIN.items()}
+MAX_INT8_BYTES = 8192           # issue 11; the budget sizing keeps the estimate at 8,000
+
+
 @pytest.mark.slow
 def test_default_digits_pipeline_meets_acceptance_numbers(default_run):
     # default_run (tests/conftest.py) runs the default pipeline once per session.
     run, results, cfg = default_run
     assert list(results) == list(pipeline.STAGES)
     m = {k: r.metrics for k, r in results.items()}
+    assert m["check"]["test_samples"] == TEST_SAMPLES
 
-    assert m["teacher"]["accuracy"] >= 0.99
+    assert m["teacher"]["accuracy"] >= ACCEPT["teacher"]
+    assert m["distill"]["accuracy"] >= ACCEPT["distilled"]
+    assert m["prune"]["accuracy"] >= ACCEPT["pruned"]
     q = m["quantize"]
     int8_bytes = (run / "model_int8.tflite").stat().st_size
-    assert q["int8_bytes"] == int8_bytes <= 10_000
-    assert q["accuracy_int8_litert"] >= 0.975
+    assert q["int8_bytes"] == int8_bytes <= MAX_INT8_BYTES
+    assert q["accuracy_int8_litert"] >= ACCEPT["int8"]
     assert q["accuracy_float"] - q["accuracy_int8_litert"] <= 0.005
-    assert m["prune"]["sparsity"] == pytest.approx(cfg.prune.sparsity, abs=0.02)
+
+    # Channel pruning paid: half the kernel weights are gone from a narrower
+    # dense model, so the deployed model has fewer bytes and MACs.
+    p = m["prune"]
+    assert p["method"] == "channels" and p["pays_on_device"] is True
+    assert cfg.prune.sparsity <= p["sparsity"] <= cfg.prune.sparsity + 0.1
+    assert all(after < before for before, after in p["channels"].values())
+    assert p["macs"] < 0.6 * p["macs_before"] and p["bytes"] < p["bytes_before"] - 3000
+    assert q["macs"] == p["macs"] and q["int8_bytes"] < p["bytes_before"]
 
     check = json.loads((run / "check.json").read_text())
-    assert check["accuracy"]["int8_tflm"] >= 0.975
+    assert check["accuracy"]["int8_tflm"] >= ACCEPT["int8"]
     assert q["accuracy_float"] - check["accuracy"]["int8_tflm"] <= 0.005
     assert check["runtime_agreement"]["top1"] >= 0.995
     assert (run / "golden.npz").is_file()
@@ -90,6 +121,12 @@ def test_default_digits_pipeline_meets_acceptance_numbers(default_run):
               "student_distilled.keras", "student_pruned.keras", "model_float.tflite",
               "metrics.json", "report.md", "report.html"):
         assert (run / f).is_file(), f
+
+    # What makes the run repeatable is on record.
+    rep = json.loads((run / "manifest.json").read_text())["repeatability"]
+    assert rep["op_determinism"] is True and rep["cpu"]["logical_cpus"] >= 1
+    assert {"intra_op_threads", "inter_op_threads", "onednn_enabled"} <= set(rep)
+    assert "TF_ENABLE_ONEDNN_OPTS" in rep["env"]
 
     # A second run changes nothing and skips every stage.
     assert all(r.skipped for r in pipeline.run_pipeline(cfg, progress=False))

@@ -92,3 +92,33 @@ def test_budget_limits_each_possible_but_not_together():
     cfg = StudentConfig(arch="auto", max_macs=min_macs, max_params=min_params, max_bytes=None)
     with pytest.raises(BudgetError, match="no single student meets all of these limits at once"):
         budget.size_student(cfg, (8, 8, 1), 10)
+
+
+def test_budget_applies_to_the_channel_pruned_student():
+    cfg = StudentConfig(arch="cnn", max_bytes=8000)
+    plain, _ = budget.size_student(cfg, (8, 8, 1), 10)
+    wide, st = budget.size_student(cfg, (8, 8, 1), 10, prune_sparsity=0.5)
+    # The pruned student fits the budget; unpruned it would not: pruning buys width.
+    assert _fits(st, cfg) and wide.width > plain.width
+    assert not _fits(budget.candidate_stats(wide, (8, 8, 1), 10), cfg)
+    from tinyml.compress.prune import plan_channels, shrink_channels
+    model = build_student(wide, (8, 8, 1), 10)
+    assert model_stats(shrink_channels(model, plan_channels(model, 0.5))) == st
+
+
+def test_training_shows_epoch_progress_only_when_asked(capsys, monkeypatch):
+    from tinyml.train import fit
+    monkeypatch.setattr(fit, "PROGRESS_EVERY_S", 0.0)   # a line per epoch instead of every 10 s
+    x = np.random.default_rng(0).random((32, 8, 8, 1), dtype=np.float32)
+    y = np.arange(32) % 2
+    loss = tfcompat.keras().losses.SparseCategoricalCrossentropy(from_logits=True)
+    for progress in (False, True):
+        model = build_student(StudentSpec("mlp", 4, 1), (8, 8, 1), 2)
+        fit.train(model, x, y, x, y, loss=loss, epochs=3, batch_size=16, learning_rate=1e-3,
+                  seed=0, progress=progress, desc="teach")
+        err = capsys.readouterr().err
+        # stderr is not a terminal here: plain lines, no bar
+        if progress:
+            assert "[teach] 1/3 epochs (33%)" in err and "[teach] 3/3 epochs (100%)" in err
+        else:
+            assert "[teach]" not in err

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -79,6 +80,17 @@ def run_model_sha256(run_dir: Path, check: dict) -> str | None:
     return check.get("model_sha256")
 
 
+def dataset_of(run_dir: Path) -> dict[str, Any]:
+    """The run's dataset (from its config.toml) and, where the registry has one, what
+    it is: synthetic data is labelled as such wherever its numbers are shown."""
+    from ..data.registry import describe
+    try:
+        name = tomllib.loads((run_dir / "config.toml").read_text(encoding="utf-8"))["data"]["name"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return {"name": None, "note": None}
+    return {"name": name, "note": describe(name)}
+
+
 def build_metrics(run_dir: str | Path, manifest: dict | None = None) -> dict[str, Any]:
     """Summarize a run folder (its manifest.json) into the metrics.json dict."""
     run_dir = Path(run_dir)
@@ -105,6 +117,7 @@ def build_metrics(run_dir: str | Path, manifest: dict | None = None) -> dict[str
     metrics: dict[str, Any] = {
         "format_version": FORMAT_VERSION,
         "run": manifest.get("run") or run_dir.name,
+        "dataset": dataset_of(run_dir),
         "accuracy": acc,
         "model_bytes": {
             "tflite_int8": _num(_pick((check, ("model_bytes",)), (quant, ("int8_bytes",)))

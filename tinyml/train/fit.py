@@ -2,7 +2,6 @@
 validation accuracy (best weights restored)."""
 from __future__ import annotations
 
-import sys
 from typing import Any
 
 import numpy as np
@@ -10,27 +9,25 @@ import numpy as np
 from .. import tfcompat
 
 
-def progress_enabled(progress: bool) -> bool:
-    """Show a bar only when asked and a person is watching (a terminal)."""
-    return bool(progress) and sys.stderr.isatty()
+PROGRESS_EVERY_S = 10.0   # seconds between progress lines when stderr is not a terminal
 
 
-def _tqdm_callback(keras: Any, epochs: int, desc: str) -> Any:
-    from tqdm import tqdm
+def _progress_callback(keras: Any, epochs: int, desc: str) -> Any:
+    """Epoch progress through `tinyml.progress`: a bar on a terminal, a line
+    every ~10 s otherwise (CI logs, pipes)."""
+    from ..progress import Progress
 
-    class _Bar(keras.callbacks.Callback):
+    class _Epochs(keras.callbacks.Callback):
         def on_train_begin(self, logs=None):
-            self.bar = tqdm(total=epochs, desc=desc, unit="epoch", leave=False, file=sys.stderr)
+            self.p = Progress(desc, total=epochs, unit="epoch", every_s=PROGRESS_EVERY_S)
 
         def on_epoch_end(self, epoch, logs=None):
-            logs = logs or {}
-            self.bar.set_postfix({k: f"{v:.3f}" for k, v in logs.items() if "acc" in k})
-            self.bar.update(1)
+            self.p.update(1)
 
         def on_train_end(self, logs=None):
-            self.bar.close()
+            self.p.close()
 
-    return _Bar()
+    return _Epochs()
 
 
 class _BestWeights:
@@ -87,7 +84,8 @@ def train(model: Any, x: np.ndarray, y: np.ndarray, x_val: np.ndarray, y_val: np
     """Compile (Adam, optional cosine decay) and fit `model`; return the history summary.
 
     `y`/`y_val` may be integer labels or packed distillation targets; `metric`
-    decides how accuracy is read from them.
+    decides how accuracy is read from them. `progress` shows epochs (see
+    `_progress_callback`); tests leave it off.
     """
     keras = tfcompat.keras()
     tf = tfcompat.tf()
@@ -95,18 +93,24 @@ def train(model: Any, x: np.ndarray, y: np.ndarray, x_val: np.ndarray, y_val: np
     steps = int(np.ceil(len(x) / batch_size)) * epochs
     lr = (keras.optimizers.schedules.CosineDecay(learning_rate, decay_steps=max(steps, 1), alpha=0.02)
           if cosine else learning_rate)
+    # Small models spend most of a step in Python and graph-call overhead: run a
+    # whole epoch per graph call unless a callback (pruning) needs every step.
+    per_step = bool(callbacks)
     if compile_model:
         model.compile(optimizer=keras.optimizers.Adam(lr), loss=loss,
-                      metrics=[metric or accuracy_metric()])
+                      metrics=[metric or accuracy_metric()],
+                      steps_per_execution=1 if per_step else int(np.ceil(len(x) / batch_size)))
     cbs = list(callbacks or [])
     best = _BestWeights(keras, "val_acc", patience, min_epoch, restore_best)
     cbs.append(best)
-    if progress_enabled(progress):
-        cbs.append(_tqdm_callback(keras, epochs, desc))
+    if progress:
+        cbs.append(_progress_callback(keras, epochs, desc))
     # Shuffle with our own seeded generator so runs repeat exactly.
     ds = (tf.data.Dataset.from_tensor_slices((x, y)).shuffle(len(x), seed=seed, reshuffle_each_iteration=True)
           .batch(batch_size))
-    hist = model.fit(ds, validation_data=(x_val, y_val), epochs=epochs, verbose=0, callbacks=cbs)
+    # Built once (numpy validation data would be wrapped anew every epoch).
+    val = tf.data.Dataset.from_tensor_slices((x_val, y_val)).batch(256).cache()
+    hist = model.fit(ds, validation_data=val, epochs=epochs, verbose=0, callbacks=cbs)
     h = hist.history
     return {"epochs_run": len(h.get("loss", [])), "best_epoch": int(best.best_epoch) + 1,
             "best_val_acc": float(best.best) if np.isfinite(best.best) else None,

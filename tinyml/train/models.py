@@ -34,7 +34,10 @@ class StudentSpec:
 
 # -- teacher ---------------------------------------------------------------
 def build_teacher(input_shape: tuple[int, ...], num_classes: int, cfg: Any) -> Any:
-    """A plain CNN (image-like input) or MLP (feature vectors) from a TeacherConfig."""
+    """A plain CNN (image-like input) or MLP (feature vectors) from a TeacherConfig,
+    or with arch "dscnn" the KWS DS-CNN (`build_kws_dscnn`)."""
+    if getattr(cfg, "arch", "cnn") == "dscnn":
+        return build_kws_dscnn(input_shape, num_classes, cfg.filters, cfg.dropout)
     k = tfcompat.keras()
     L = k.layers
     inp = k.Input(shape=input_shape, name="x")
@@ -63,6 +66,39 @@ def build_teacher(input_shape: tuple[int, ...], num_classes: int, cfg: Any) -> A
     x = L.Dropout(cfg.dropout, name="d1")(x)
     out = L.Dense(num_classes, name="logits")(x)
     return k.Model(inp, out, name="teacher")
+
+
+def build_kws_dscnn(input_shape: tuple[int, ...], num_classes: int, filters: list[int],
+                    dropout: float = 0.2, name: str = "teacher") -> Any:
+    """The MLPerf Tiny keyword-spotting DS-CNN (Zhang et al., "Hello Edge", 2017):
+    a 10x4 stride-2 conv with filters[0] channels, then one depthwise 3x3 +
+    pointwise block per further entry of `filters`, average pool, dense.
+    filters = [64] * 5 is the MLPerf Tiny reference model (2.7 M MACs on 49x10)."""
+    if len(input_shape) != 3:
+        raise ConfigError(f"the dscnn teacher needs an HxWxC input (e.g. 49x10x1 MFCC), got {input_shape}",
+                          hint="use [teacher] arch = \"cnn\" for this dataset")
+    if not filters:
+        raise ConfigError("[teacher] filters must not be empty for arch \"dscnn\"")
+    k = tfcompat.keras()
+    L = k.layers
+    inp = k.Input(shape=input_shape, name="x")
+    kh, kw = min(10, input_shape[0]), min(4, input_shape[1])
+    x = L.Conv2D(filters[0], (kh, kw), strides=2, padding="same", use_bias=False, name="c0")(inp)
+    x = L.BatchNormalization(name="b0")(x)
+    x = L.ReLU(name="r0")(x)
+    x = L.Dropout(dropout, name="d0")(x)
+    for i, f in enumerate(filters[1:], start=1):
+        x = L.DepthwiseConv2D(3, padding="same", use_bias=False, name=f"dw{i}")(x)
+        x = L.BatchNormalization(name=f"bd{i}")(x)
+        x = L.ReLU(name=f"rd{i}")(x)
+        x = L.Conv2D(f, 1, use_bias=False, name=f"p{i}")(x)
+        x = L.BatchNormalization(name=f"bp{i}")(x)
+        x = L.ReLU(name=f"rp{i}")(x)
+    x = L.Dropout(min(2 * dropout, 0.5), name="d1")(x)
+    x = L.AveragePooling2D(pool_size=(x.shape[1], x.shape[2]), name="gap")(x)
+    x = L.Flatten(name="f")(x)
+    out = L.Dense(num_classes, name="logits")(x)
+    return k.Model(inp, out, name=name)
 
 
 # -- students --------------------------------------------------------------
