@@ -6,12 +6,16 @@ renamed into place only when complete (rename is atomic on POSIX).
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import os
 import shutil
 import tempfile
 from pathlib import Path
 from typing import Any, Iterator
+
+
+_WRITE_ERRNOS = (errno.ENOSPC, errno.EROFS, errno.EDQUOT, errno.EFBIG)
 
 
 @contextlib.contextmanager
@@ -26,6 +30,10 @@ def atomic_path(dest: str | os.PathLike) -> Iterator[Path]:
     try:
         yield tmp_path
         os.replace(tmp_path, dest)
+    except OSError as e:
+        if e.filename is None or str(e.filename) == str(tmp_path):   # name what the user knows
+            raise OSError(e.errno, e.strerror, str(dest)) from e
+        raise
     finally:
         if tmp_path.is_dir():
             shutil.rmtree(tmp_path, ignore_errors=True)
@@ -66,7 +74,16 @@ def staging_dir(dest_dir: str | os.PathLike, tag: str) -> Iterator[Path]:
     dest_dir.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".stage-{tag}-", dir=dest_dir))
     try:
-        yield tmp
+        try:
+            yield tmp
+        except OSError as e:
+            # Name the file the user will look for, not a staging path (or nothing,
+            # as numpy/Keras writers give on a full disk).
+            name = e.filename2 if e.errno in _WRITE_ERRNOS and e.filename2 else e.filename
+            if name is None or str(tmp) in str(name):
+                final = dest_dir / Path(name).name if name is not None else dest_dir
+                raise OSError(e.errno, e.strerror, str(final)) from e
+            raise
         for item in sorted(tmp.iterdir()):
             target = dest_dir / item.name
             if target.is_dir() and not target.is_symlink():

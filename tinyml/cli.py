@@ -37,14 +37,18 @@ def _handle_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def _run_options(fn: Callable[..., Any]) -> Callable[..., Any]:
-    fn = click.option("--config", "-c", "config_path", type=click.Path(dir_okay=False),
-                      help="TOML config file (defaults are used for anything it leaves out).")(fn)
-    fn = click.option("--run", "-r", "run_name", help="Run name: artifacts go to <runs-dir>/<run>.")(fn)
-    fn = click.option("--runs-dir", help="Folder holding run folders (default: runs).")(fn)
-    fn = click.option("--dataset", help="Dataset name (default: digits).")(fn)
-    fn = click.option("--data-path", type=click.Path(), help="Folder or file for user datasets.")(fn)
-    fn = click.option("--seed", type=int, help="Random seed for splits and training.")(fn)
-    fn = click.option("--force", is_flag=True, help="Re-run even if the inputs did not change.")(fn)
+    opts = [
+        click.option("--config", "-c", "config_path", type=click.Path(dir_okay=False),
+                     help="TOML config file (`tinyml init` writes one; defaults fill the rest)."),
+        click.option("--run", "-r", "run_name", help="Run name: artifacts go to <runs-dir>/<run>."),
+        click.option("--runs-dir", help="Folder holding run folders  [default: runs]"),
+        click.option("--dataset", help="Dataset name  [default: digits]"),
+        click.option("--data-path", type=click.Path(), help="Folder or file for user datasets."),
+        click.option("--seed", type=int, help="Random seed for splits and training  [default: 0]"),
+        click.option("--force", is_flag=True, help="Re-run even if the inputs did not change."),
+    ]
+    for opt in reversed(opts):        # click lists options in the reverse order of decoration
+        fn = opt(fn)
     return fn
 
 
@@ -67,13 +71,16 @@ def _samples(value: str) -> int | None:
     return None if value == "all" else int(value)
 
 
-def _print_results(results: Any) -> None:
-    for r in results:
-        state = "skipped (inputs unchanged)" if r.skipped else f"{r.seconds:.1f} s"
-        click.echo(f"  {r.name:<10} {state}")
-        for k, v in sorted(r.metrics.items()):
-            if isinstance(v, (int, float, str)) and not isinstance(v, bool):
-                click.echo(f"      {k}: {v:.4f}" if isinstance(v, float) else f"      {k}: {v}")
+def _print_results(results: Any, cfg: Any) -> None:
+    from .summary import pipeline_lines
+    for line in pipeline_lines(results, Path(cfg.run.runs_dir) / cfg.run.name):
+        click.echo(line)
+
+
+def _locked(cfg: Any) -> Any:
+    """Hold the run folder for this process (a second tinyml on the same run gets a clear error)."""
+    from .runlock import hold
+    return hold(Path(cfg.run.runs_dir) / cfg.run.name)
 
 
 def _stage_command(name: str, stages: list[str], help_text: str) -> click.Command:
@@ -83,9 +90,9 @@ def _stage_command(name: str, stages: list[str], help_text: str) -> click.Comman
     def cmd(config_path, run_name, runs_dir, dataset, data_path, seed, force):
         cfg = _load_config(config_path, run_name, runs_dir, dataset, data_path, seed)
         from . import pipeline
-        results = pipeline.run_pipeline(cfg, stages=stages, force=force)
-        _print_results(results)
-        click.echo(f"run folder: {Path(cfg.run.runs_dir) / cfg.run.name}")
+        with _locked(cfg):
+            results = pipeline.run_pipeline(cfg, stages=stages, force=force)
+        _print_results(results, cfg)
     return cmd
 
 
@@ -95,10 +102,14 @@ def main() -> None:
     """tinyml: train, distill, prune and quantize a model, put it on a
     microcontroller, and measure how well it runs there.
 
-    Quick start:  tinyml pipeline   then   tinyml export --target qemu_m4
+    Quick start:  tinyml deploy   (train, quantize, build for the emulated
+    Cortex-M4, measure; offline). `tinyml init` writes a commented config.
 
-    TensorFlow's own logs go to the system temp folder (tinyml-native.log);
-    set TINYML_VERBOSE=1 to see them on the terminal.
+    TensorFlow's own logs go to one file per invocation in the system temp
+    folder (tinyml-logs/); set TINYML_VERBOSE=1 to see them on the terminal.
+    Exit codes: 0 ok, 2 config, 3 data, 4 does not fit, 5 model, 6 check,
+    7 build, 8 device, 9 missing tool, 10 file system, 11 run folder or port
+    busy, 130 interrupted.
     """
     from .quiet import route_native_logs
     route_native_logs()
@@ -108,25 +119,44 @@ main.add_command(_stage_command("train", ["teacher"], "Train the float teacher m
 main.add_command(_stage_command(
     "distill", ["alone", "distill"],
     "Train the student alone (baseline) and distilled from the teacher."))
-main.add_command(_stage_command("prune", ["prune"], "Magnitude-prune the distilled student and fine-tune it."))
+main.add_command(_stage_command("prune", ["prune"], "Prune the distilled student (whole channels by default, or "
+                                "weight magnitudes) and fine-tune it against the teacher."))
 main.add_command(_stage_command("quantize", ["quantize"], "Convert the student to a full-int8 .tflite (PTQ or QAT)."))
+
+
+def _own_model_cfg(model_path: str, config_path: str | None, run_name: str | None,
+                   runs_dir: str | None, dataset: str | None = None, data_path: str | None = None,
+                   seed: int | None = None, **extra: dict) -> tuple[Any, bool]:
+    """Config for `--model FILE`: a run folder of its own, data only if the user named some."""
+    from .own_model import default_run_name, wants_data
+    cfg = _load_config(config_path, run_name or default_run_name(model_path), runs_dir, dataset,
+                       data_path, seed, **extra)
+    return cfg, wants_data(dataset, data_path, config_path)
+
+
+_MODEL_HELP = ("Your own int8 .tflite instead of the pipeline's. It gets a run folder of its own "
+               "(default model-<name>); without --dataset/--data-path it is checked on seeded "
+               "random inputs, and no accuracy is reported.")
 
 
 @main.command()
 @_run_options
-@click.option("--model", "model_path", type=click.Path(dir_okay=False),
-              help="Check this int8 .tflite instead of the run's own (it is copied into the run folder).")
+@click.option("--model", "model_path", type=click.Path(dir_okay=False), help=_MODEL_HELP)
 @_handle_errors
 def check(config_path, run_name, runs_dir, dataset, data_path, seed, force, model_path):
     """Host checks: ops, TFLM arena, float vs int8 accuracy, LiteRT vs TFLM, golden vectors."""
-    cfg = _load_config(config_path, run_name, runs_dir, dataset, data_path, seed)
     from . import pipeline
     if model_path:
-        results = [pipeline.check_model(cfg, model_path, force=force, progress=True)]
+        cfg, use_data = _own_model_cfg(model_path, config_path, run_name, runs_dir, dataset,
+                                       data_path, seed)
+        with _locked(cfg):
+            results = [pipeline.check_model(cfg, model_path, force=force, progress=True,
+                                            use_data=use_data)]
     else:
-        results = pipeline.run_pipeline(cfg, stages=["check"], force=force)
-    _print_results(results)
-    click.echo(f"run folder: {Path(cfg.run.runs_dir) / cfg.run.name}")
+        cfg = _load_config(config_path, run_name, runs_dir, dataset, data_path, seed)
+        with _locked(cfg):
+            results = pipeline.run_pipeline(cfg, stages=["check"], force=force)
+    _print_results(results, cfg)
 
 main.add_command(_stage_command("report", ["report"], "Write metrics.json and the report (Markdown, HTML, plots)."))
 
@@ -140,53 +170,79 @@ def pipeline(config_path, run_name, runs_dir, dataset, data_path, seed, force, s
     cfg = _load_config(config_path, run_name, runs_dir, dataset, data_path, seed)
     from . import pipeline as pl
     chosen = [s.strip() for s in stages.split(",")] if stages else None
-    results = pl.run_pipeline(cfg, stages=chosen, force=force)
-    _print_results(results)
-    click.echo(f"run folder: {Path(cfg.run.runs_dir) / cfg.run.name}")
+    with _locked(cfg):
+        results = pl.run_pipeline(cfg, stages=chosen, force=force)
+    _print_results(results, cfg)
+    click.echo("next: `tinyml deploy` puts this model on the emulated Cortex-M4 and measures it")
+
+
+_PROJECT_HELP = "PlatformIO project folder (holds platformio.ini and firmware/)."
 
 
 @main.command()
+@click.option("--target", "-t", help="Board or emulated target (`tinyml targets`)  "
+                                     "[default: [export] target, qemu_m4]")
+@click.option("--runtime", type=click.Choice(RUNTIMES),
+              help="Model runtime on the device  [default: [export] runtime, aot]")
+@click.option("--model", "model_path", type=click.Path(dir_okay=False), help=_MODEL_HELP)
 @click.option("--config", "-c", "config_path", type=click.Path(dir_okay=False), help="TOML config file.")
-@click.option("--run", "-r", "run_name", help="Run to export (default: from config, 'default').")
-@click.option("--runs-dir", help="Folder holding run folders.")
-@click.option("--target", "-t", help="Board / PlatformIO environment (see `tinyml targets`).")
-@click.option("--runtime", type=click.Choice(RUNTIMES), help="Model runtime on the device.")
+@click.option("--run", "-r", "run_name", help="Run to export  [default: [run] name, default]")
+@click.option("--runs-dir", help="Folder holding run folders  [default: runs]")
 @click.option("--project", type=click.Path(file_okay=False), default=".", show_default=True,
-              help="PlatformIO project folder (holds platformio.ini and firmware/).")
+              help=_PROJECT_HELP)
 @_handle_errors
-def export(config_path, run_name, runs_dir, target, runtime, project):
+def export(target, runtime, model_path, config_path, run_name, runs_dir, project):
     """Generate the model's C sources into the firmware project (refuses models that don't fit)."""
-    from . import config
     from .export import export as do_export
-    cfg = config.load(config_path, {"run": {"name": run_name, "runs_dir": runs_dir},
-                                     "export": {"target": target, "runtime": runtime}})
+    extra = {"export": {"target": target, "runtime": runtime}}
+    if model_path:
+        from . import pipeline
+        cfg, use_data = _own_model_cfg(model_path, config_path, run_name, runs_dir, **extra)
+        with _locked(cfg):
+            pipeline.check_model(cfg, model_path, progress=True, use_data=use_data)
+    else:
+        cfg = _load_config(config_path, run_name, runs_dir, None, None, None, **extra)
     res = do_export(Path(cfg.run.runs_dir) / cfg.run.name, cfg.export.target, Path(project),
                     runtime=cfg.export.runtime, model_id=cfg.export.model_id)
     click.echo(res.summary() if hasattr(res, "summary") else str(res))
 
 
 @main.command()
-@click.option("--target", "-t", default="qemu_m4", show_default=True, help="PlatformIO environment.")
-@click.option("--project", type=click.Path(file_okay=False), default=".", show_default=True)
+@click.option("--target", "-t", default="qemu_m4", show_default=True,
+              help="Board or emulated target (`tinyml targets`).")
+@click.option("--project", type=click.Path(file_okay=False), default=".", show_default=True,
+              help=_PROJECT_HELP)
 @_handle_errors
 def build(target, project):
-    """Build the firmware for a target with PlatformIO."""
+    """Build the firmware for a target with PlatformIO; print its flash and RAM use."""
+    from .elfsize import usage_line
     from .targets import get_target
-    elf = get_target(target).build(Path(project))
+    t = get_target(target)
+    elf = t.build(Path(project))
     click.echo(f"built {elf}")
+    line = usage_line(elf, t.budget.flash_bytes, t.budget.ram_bytes)
+    if line:
+        click.echo(line)
 
 
 @main.command()
 @click.option("--target", "-t", default="qemu_m4", show_default=True, help="Emulated target.")
-@click.option("--project", type=click.Path(file_okay=False), default=".", show_default=True)
+@click.option("--project", type=click.Path(file_okay=False), default=".", show_default=True,
+              help=_PROJECT_HELP)
 @click.option("--serial", "serial_kind", type=click.Choice(["tcp", "pty"]), default="tcp", show_default=True,
               help="Expose the device UART as a local TCP socket or a pty.")
 @click.option("--port", type=int, default=0, help="TCP port (0 = pick a free one).")
 @click.option("--no-build", is_flag=True, help="Use the already built ELF.")
+@click.option("--emulator", type=click.Choice(["qemu", "renode"]), default="qemu", show_default=True,
+              help="renode: write a .resc and a Robot self-test for a board Renode models "
+                   "(nano33ble) and run it if renode-test is installed (not run in this repository's CI).")
 @_handle_errors
-def emulate(target, project, serial_kind, port, no_build):
+def emulate(target, project, serial_kind, port, no_build, emulator):
     """Start the firmware in an emulator; its UART is reachable with pyserial."""
     from .targets import get_target
+    if emulator == "renode":
+        _renode(target, Path(project), build=not no_build)
+        return
     t = get_target(target)
     if not getattr(t, "emulated", False):
         raise TinymlError(f"target '{target}' is a real board, not an emulator",
@@ -205,6 +261,23 @@ def emulate(target, project, serial_kind, port, no_build):
         pass
     finally:
         handle.stop()
+
+
+def _renode(target: str, project: Path, build: bool) -> None:
+    from .targets import renode
+    from .targets.pio import pio_run
+    board = renode.board_for(target)
+    resc, robot, elf = renode.generate(project, board.target)
+    click.echo(f"wrote {resc}\nwrote {robot}")
+    if build:
+        from .targets.boards import exported_env
+        exported_env(project, board.target)        # the model must be exported for this board
+        pio_run(project, board.pio_env)
+    if renode.run(robot) is None:
+        click.echo(f"renode-test is not installed: run `renode-test {robot}` where Renode is "
+                   f"(or `renode {resc}` to watch the UART)")
+    else:
+        click.echo(f"Renode self-test passed ({robot.name})")
 
 
 @main.command()
@@ -250,33 +323,42 @@ def measure(target, port, samples, power, uart, mlperf_dataset, config_path, run
         click.echo(f"wrote the MLPerf Tiny dataset folder {out} (see docs/MLPERF_RUNNER.md)")
         return
     opts = m.MeasureOptions(samples=n, power=power, fast=False if uart else None)
-    res = m.measure(run_dir, target, port=port, project_dir=Path(project), opts=opts)
+    with _locked(cfg):
+        res = m.measure(run_dir, target, port=port, project_dir=Path(project), opts=opts)
     for line in m.summary_lines(res):
         click.echo(line)
     click.echo(f"results: {run_dir / m.RESULTS_JSON}")
 
 
 @main.command()
-@_run_options
 @click.option("--target", "-t", default="qemu_m4", show_default=True,
               help="Board or emulated target (`tinyml targets`; esp32 = esp32dev).")
 @click.option("--port", "-p", help="Serial port of the board (default: found by its USB IDs).")
-@click.option("--runtime", type=click.Choice(["aot", "tflm"]), help="Model runtime on the device.")
+@click.option("--runtime", type=click.Choice(RUNTIMES),
+              help="Model runtime on the device  [default: the target's, aot]")
+@click.option("--model", "model_path", type=click.Path(dir_okay=False), help=_MODEL_HELP)
 @click.option("--samples", default="all", show_default=True, help="Test samples to measure: N or 'all'.")
-@click.option("--power", default="none", show_default=True, help="Power meter (none).")
+@click.option("--power", default="none", show_default=True,
+              help="Power meter: none, ppk2, joulescope, lpm01a (docs/POWER.md).")
 @click.option("--project", type=click.Path(file_okay=False), default=".", show_default=True,
-              help="PlatformIO project folder (holds platformio.ini and firmware/).")
+              help=_PROJECT_HELP)
+@_run_options
 @_handle_errors
-def deploy(config_path, run_name, runs_dir, dataset, data_path, seed, force, target, port, runtime,
-           samples, power, project):
+def deploy(target, port, runtime, model_path, samples, power, project, config_path, run_name,
+           runs_dir, dataset, data_path, seed, force):
     """Data to a measured device: pipeline, export, build, flash or emulate, measure, report."""
     n = _samples(samples)
-    cfg = _load_config(config_path, run_name, runs_dir, dataset, data_path, seed)
+    if model_path:
+        cfg, use_data = _own_model_cfg(model_path, config_path, run_name, runs_dir, dataset,
+                                       data_path, seed)
+    else:
+        cfg, use_data = _load_config(config_path, run_name, runs_dir, dataset, data_path, seed), True
     from . import deploy as d
     from .measure import MeasureOptions
     opts = MeasureOptions(samples=n, power=power)
-    res = d.deploy(cfg, target, port=port, runtime=runtime, project_dir=Path(project), opts=opts,
-                   force=force, progress=click.echo)
+    with _locked(cfg):
+        res = d.deploy(cfg, target, port=port, runtime=runtime, project_dir=Path(project), opts=opts,
+                       force=force, progress=click.echo, model_path=model_path, use_data=use_data)
     for line in d.summary_lines(res):
         click.echo(line)
 
@@ -285,7 +367,7 @@ def deploy(config_path, run_name, runs_dir, dataset, data_path, seed, force, tar
 @click.option("--target", "-t", required=True, help="Board (see `tinyml targets`).")
 @click.option("--port", "-p", help="Serial port (default: found by the board's USB IDs).")
 @click.option("--project", type=click.Path(file_okay=False), default=".", show_default=True,
-              help="PlatformIO project folder (holds platformio.ini and firmware/).")
+              help=_PROJECT_HELP)
 @_handle_errors
 def flash(target, port, project):
     """Write the built firmware to a board (pio run -t upload)."""
@@ -294,6 +376,17 @@ def flash(target, port, project):
     t.flash(Path(project), port)
     click.echo(f"flashed {t.name}" + ("" if t.emulated else f" on {port or 'its port'}")
                + ("; emulated targets load the image at boot" if t.emulated else ""))
+
+
+@main.command()
+@click.argument("path", default="tinyml.toml", type=click.Path(dir_okay=False))
+@click.option("--force", is_flag=True, help="Overwrite an existing file.")
+@_handle_errors
+def init(path, force):
+    """Write a commented config (every option with its default) to PATH."""
+    from .config_template import write_template
+    out = write_template(Path(path), overwrite=force)
+    click.echo(f"wrote {out}; edit it, then `tinyml deploy --config {out}`")
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -28,6 +28,7 @@ class DeployResult:
     flash_bytes: int
     ram_bytes: int
     seconds: dict
+    inputs: str | None = None      # what the samples were, when not the dataset's test split
 
 
 def _say(progress: Callable[[str], None] | None, msg: str) -> None:
@@ -37,7 +38,10 @@ def _say(progress: Callable[[str], None] | None, msg: str) -> None:
 
 def deploy(cfg, target_name: str, port: str | None = None, runtime: str | None = None,
            project_dir: str | Path = ".", opts: MeasureOptions | None = None, force: bool = False,
-           progress: Callable[[str], None] | None = print) -> DeployResult:
+           progress: Callable[[str], None] | None = print, model_path: str | Path | None = None,
+           use_data: bool = True) -> DeployResult:
+    """Chain the stages; with `model_path` the user's own int8 .tflite replaces the
+    ML pipeline (checked on seeded random inputs unless `use_data`)."""
     from . import pipeline
     from .export import export
     from .targets import get_target
@@ -47,9 +51,15 @@ def deploy(cfg, target_name: str, port: str | None = None, runtime: str | None =
     secs: dict[str, float] = {}
 
     t = time.perf_counter()
-    _say(progress, f"[deploy] 1/5 pipeline for run '{cfg.run.name}' (unchanged stages are reused)")
-    pipeline.run_pipeline(cfg, force=force, progress=progress is not None)
-    secs["pipeline"] = time.perf_counter() - t
+    if model_path is not None:
+        how = "the configured data" if use_data else "seeded random inputs (no accuracy without data)"
+        _say(progress, f"[deploy] 1/5 host checks of {model_path} on {how}, run '{cfg.run.name}'")
+        pipeline.check_model(cfg, model_path, force=force, progress=progress is not None,
+                             use_data=use_data)
+    else:
+        _say(progress, f"[deploy] 1/5 pipeline for run '{cfg.run.name}' (unchanged stages are reused)")
+        pipeline.run_pipeline(cfg, force=force, progress=progress is not None)
+    secs["check" if model_path is not None else "pipeline"] = time.perf_counter() - t
 
     t = time.perf_counter()
     _say(progress, f"[deploy] 2/5 export for {target.name}")
@@ -85,7 +95,8 @@ def deploy(cfg, target_name: str, port: str | None = None, runtime: str | None =
     res = measure(run_dir, target.name, port=port, project_dir=project_dir, opts=opts)
     secs["measure"] = time.perf_counter() - t
     return DeployResult(run_dir, target.name, res, ex.flash.total, ex.ram.total,
-                        {k: round(v, 1) for k, v in secs.items()})
+                        {k: round(v, 1) for k, v in secs.items()},
+                        inputs=None if use_data else "seeded random inputs (no labels: no accuracy)")
 
 
 def summary_lines(d: DeployResult) -> list[str]:
@@ -94,6 +105,26 @@ def summary_lines(d: DeployResult) -> list[str]:
     lines = measured(d.results)
     lines.insert(1, f"  {'firmware':<12} needs {d.flash_bytes:,} B flash, {d.ram_bytes:,} B RAM "
                     "(export estimate)")
+    lines.insert(1, f"  {'model':<12} {_model_row(d.run_dir)}")
+    if d.inputs:
+        lines.insert(1, f"  {'inputs':<12} {d.inputs}")
     lines.append(f"  {'report':<12} {d.run_dir / 'report.html'}")
     lines.append(f"  {'seconds':<12} " + ", ".join(f"{k} {v:g}" for k, v in d.seconds.items()))
     return lines
+
+
+def _model_row(run_dir: Path) -> str:
+    """int8 size and host accuracies from check.json (what the device is compared with)."""
+    import json
+    from .report.fmt import fmt_int, fmt_pct, is_num
+    try:
+        m = json.loads((run_dir / "check.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return "—"
+    acc = m.get("accuracy") or {}
+    row = f"{fmt_int((m.get('model') or {}).get('bytes'))} B int8 .tflite"
+    if is_num(acc.get("int8_tflm")):
+        row += f", host accuracy int8 {fmt_pct(acc['int8_tflm'])}"
+        if is_num(acc.get("float")):
+            row += f" vs float {fmt_pct(acc['float'])}"
+    return row

@@ -85,6 +85,12 @@ class SystemIOError(TinymlError):
     exit_code = 10
 
 
+class RunBusyError(TinymlError):
+    """Another process holds the run folder (or the serial port) this command needs."""
+
+    exit_code = 11
+
+
 _IO_HINTS = {errno.ENOSPC: "free some disk space, or point --runs-dir / --project elsewhere",
              errno.EROFS: "the folder is read-only: choose a writable --runs-dir / --project",
              errno.EACCES: "no permission: choose a folder you can write, or fix its permissions",
@@ -93,5 +99,7 @@ _IO_HINTS = {errno.ENOSPC: "free some disk space, or point --runs-dir / --projec
 
 def from_os_error(e: OSError) -> SystemIOError:
     """One clear line for an OSError (no traceback), naming the file."""
-    where = f": {e.filename}" if e.filename else ""
+    # A copy that fails on a full disk names its source first; the culprit is the target.
+    name = e.filename2 if e.filename2 and e.errno in (errno.ENOSPC, errno.EROFS) else e.filename
+    where = f": {name}" if name else ""
     return SystemIOError(f"{e.strerror or e}{where}", hint=_IO_HINTS.get(e.errno))

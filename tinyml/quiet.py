@@ -2,7 +2,8 @@
 
 TensorFlow's C++ runtime and the TFLite converter write their logs straight to
 file descriptor 2, whatever TF_CPP_MIN_LOG_LEVEL says. The CLI points fd 2 at
-a log file and gives Python's sys.stderr (our errors, tqdm bars) a private
+a log file of its own invocation (`<tmp>/tinyml-logs/native-<time>-<pid>.log`)
+and gives Python's sys.stderr (our errors, progress bars) a private
 copy of the terminal. TINYML_VERBOSE=1 leaves everything on the terminal.
 """
 from __future__ import annotations
@@ -11,16 +12,28 @@ import io
 import os
 import sys
 import tempfile
+import time
 import warnings
 from pathlib import Path
 
-NATIVE_LOG = Path(tempfile.gettempdir()) / "tinyml-native.log"
+LOG_DIR = Path(tempfile.gettempdir()) / "tinyml-logs"
+KEEP_LOGS = 20
 
 
-def route_native_logs(log_path: Path = NATIVE_LOG) -> Path | None:
+def new_log_path(log_dir: Path = LOG_DIR) -> Path:
+    """A log of this invocation's own (concurrent runs never share one); old ones are pruned."""
+    log_dir.mkdir(parents=True, exist_ok=True)
+    old = sorted(log_dir.glob("native-*.log"), key=lambda p: p.stat().st_mtime)
+    for p in old[:max(0, len(old) - KEEP_LOGS + 1)]:
+        p.unlink(missing_ok=True)
+    return log_dir / f"native-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}.log"
+
+
+def route_native_logs(log_path: Path | None = None) -> Path | None:
     if os.environ.get("TINYML_VERBOSE") == "1":
         return None
     try:
+        log_path = log_path or new_log_path()
         sys.stderr.flush()
         terminal = os.dup(2)
         fd = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)

@@ -1,6 +1,7 @@
 """Bad input through the real CLI: a clear message naming the culprit, a
 non-zero exit code of the right class, and nothing left in the run folder."""
 import os
+import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -112,3 +113,46 @@ def test_os_error_is_one_line_with_the_file_and_a_hint(tmp_path):
     out = _tinyml("pipeline", "--runs-dir", blocker / "runs")
     _assert_clean_failure(out, 10, "Not a directory", str(blocker / "runs"), "hint:")
     assert len(out.stderr.strip().splitlines()) == 2        # the error and its hint
+
+
+def _in_private_tmpfs(tmp_path, mount_opts, *args):
+    """Run the CLI with a fresh tmpfs (`mount_opts`: size, ro) as its runs folder, in a
+    private mount namespace (unshare -rm: no root needed, nothing mounted outside)."""
+    mnt = tmp_path / "mnt"
+    mnt.mkdir()
+    cli = " ".join(shlex.quote(str(a)) for a in [sys.executable, "-m", "tinyml.cli", *args])
+    script = (f"mount -t tmpfs -o {mount_opts} tmpfs {mnt} || exit 99; {cli}; rc=$?; "
+              f"find {mnt} -mindepth 1 -not -name runs > {tmp_path / 'left.txt'}; exit $rc")
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
+    out = subprocess.run(["unshare", "-rm", "sh", "-c", script], capture_output=True, text=True,
+                         env=env, timeout=600)
+    assert out.returncode != 99, f"cannot mount a private tmpfs: {out.stderr}"
+    return out, mnt, (tmp_path / "left.txt").read_text().split()
+
+
+@pytest.mark.tools("unshare")
+@pytest.mark.parametrize("size", ["12k", "20k", "24k"])      # fails at a different write each
+def test_full_disk_is_one_line_naming_the_file_and_leaves_nothing(tmp_path, size):
+    from test_check_models import models
+    out, mnt, left = _in_private_tmpfs(tmp_path, f"size={size}", "check", "--model", models().int8,
+                                       "--runs-dir", tmp_path / "mnt" / "runs")
+    _assert_clean_failure(out, 10, "No space left on device: " + str(mnt / "runs"),
+                          "hint: free some disk space")
+    assert len(out.stderr.strip().splitlines()) == 2
+    assert left == [], f"a full disk left {left}"
+
+
+@pytest.mark.tools("unshare")
+def test_read_only_runs_folder_is_one_line(tmp_path):
+    out, mnt, left = _in_private_tmpfs(tmp_path, "ro", "pipeline", "--runs-dir", tmp_path / "mnt" / "runs")
+    _assert_clean_failure(out, 10, f"Read-only file system: {mnt / 'runs'}", "hint: the folder is read-only")
+    assert left == []
+
+
+def test_each_invocation_has_its_own_native_log(tmp_path):
+    """Concurrent runs must not truncate one shared log."""
+    code = "from tinyml.quiet import route_native_logs; print(route_native_logs())"
+    env = {**os.environ, "TINYML_VERBOSE": "0", "TMPDIR": str(tmp_path)}
+    paths = {subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            env=env).stdout.strip() for _ in range(2)}
+    assert len(paths) == 2 and all(Path(p).parent == tmp_path / "tinyml-logs" for p in paths)

@@ -40,10 +40,17 @@ class HostCheck:
 
 
 def _progress(it, progress: bool, desc: str, total: int):
+    """A bar on a terminal, a line every few seconds in a log, nothing when off."""
     if not progress:
         return it
-    from tqdm import tqdm
-    return tqdm(it, desc=desc, total=total, unit="sample", leave=False)
+    from ..progress import Progress
+
+    def counted():
+        with Progress(desc, total=total, unit="sample") as p:
+            for x in it:
+                yield x
+                p.update(1)
+    return counted()
 
 
 def prepare_inputs(model: TfliteModel, x: np.ndarray) -> np.ndarray:
@@ -170,10 +177,11 @@ def host_check(model: TfliteModel, x_test: np.ndarray, y_test: np.ndarray, arena
     byte_mismatch = np.flatnonzero(diff.max(axis=1) > 0)
     top1_mismatch = np.flatnonzero(t1 != l1)
     n = len(q)
+    labelled = bool((y >= 0).all())      # -1: unknown (random inputs for a user's own model)
     metrics = {
         "test_samples": n,
-        "accuracy_int8_tflm": float(np.mean(t1 == y)),
-        "accuracy_int8_litert": float(np.mean(l1 == y)),
+        "accuracy_int8_tflm": float(np.mean(t1 == y)) if labelled else None,
+        "accuracy_int8_litert": float(np.mean(l1 == y)) if labelled else None,
         "accuracy_float": None,
         "runtime_top1_agreement": float(1.0 - len(top1_mismatch) / n),
         "runtime_exact_agreement": float(1.0 - len(byte_mismatch) / n),
@@ -181,7 +189,7 @@ def host_check(model: TfliteModel, x_test: np.ndarray, y_test: np.ndarray, arena
         "runtime_top1_mismatches": int(len(top1_mismatch)),
         "runtime_exact_mismatches": int(len(byte_mismatch)),
     }
-    if float_model_path is not None:
+    if float_model_path is not None and labelled:
         metrics["accuracy_float"] = float(np.mean(float_top1(float_model_path, x_test, progress) == y))
     return HostCheck(q, t_out, l_out, y, metrics,
                      {"top1": top1_mismatch.tolist(), "bytes": byte_mismatch.tolist()})

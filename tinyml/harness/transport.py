@@ -11,7 +11,10 @@ timeout), reset_input() and close(); it is a context manager.
 """
 from __future__ import annotations
 
+import errno
+import os
 import time
+from pathlib import Path
 
 from ..errors import DeviceError, ToolMissingError
 
@@ -26,6 +29,34 @@ def _serial_module():
     return serial
 
 
+def holders(device: str) -> list[str]:
+    """'pid 123 (minicom)' for each process with `device` open (Linux /proc; best effort)."""
+    try:
+        target = os.stat(device)
+    except OSError:
+        return []
+    out = []
+    for proc in Path("/proc").glob("[0-9]*"):
+        if int(proc.name) == os.getpid():
+            continue
+        try:
+            for fd in (proc / "fd").iterdir():
+                st = os.stat(fd)
+                if st.st_rdev == target.st_rdev and st.st_ino == target.st_ino:
+                    name = (proc / "comm").read_text().strip()
+                    out.append(f"pid {proc.name} ({name})")
+                    break
+        except OSError:
+            continue
+    return out
+
+
+def _busy(e: Exception) -> bool:
+    """pyserial's words for a port another process holds (flock or TIOCEXCL)."""
+    text = str(e)
+    return getattr(e, "errno", None) == errno.EBUSY or "exclusively lock" in text or "Errno 16" in text
+
+
 class Transport:
     """A pyserial port (device, pty or socket:// URL) with timeouts per read."""
 
@@ -36,8 +67,17 @@ class Transport:
         try:
             self._port = serial.serial_for_url(url, baudrate=baud, timeout=0.05,
                                                write_timeout=timeout, do_not_open=True)
+            if "://" not in url:
+                self._port.exclusive = True     # a second reader would steal the device's answers
             self._port.open()
         except (serial.SerialException, OSError, ValueError) as e:
+            if "://" not in url and _busy(e):
+                from ..errors import RunBusyError
+                who = holders(url)
+                raise RunBusyError(f"serial port {address} is busy" +
+                                   (f": held by {', '.join(who)}" if who else ": another program holds it"),
+                                   hint="close the serial monitor (or other tinyml) using it, "
+                                        "or pass another --port") from None
             raise DeviceError(f"cannot open {address}: {e}",
                               hint="check the port name / that the emulator is running, "
                                    "and permissions (Linux: the dialout group)") from None

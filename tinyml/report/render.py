@@ -1,7 +1,8 @@
 """Write a run's report: metrics.json, report.md, a self-contained report.html, PNG plots.
 
-The device section (from results.json) comes first, then the host part; each
-starts with its headline. Missing numbers show as "—"; a plot with nothing to
+One headline table comes first (device vs host, int8 vs float, distillation
+gain, size, RAM, latency, energy), then the device section (from
+results.json), then the host part. Missing numbers show as "—"; a plot with nothing to
 show is not drawn, and its PNG from an earlier report is removed.
 """
 from __future__ import annotations
@@ -12,6 +13,7 @@ from pathlib import Path
 from .. import atomic
 from . import device, plots
 from .doc import Block, Figure, Heading, Para, render_html, render_markdown
+from .headline import headline
 from .host import host_blocks
 from .metrics import METRICS_JSON, build_metrics
 from .results import load_results
@@ -41,7 +43,10 @@ def build_blocks(run_dir: Path, m: dict) -> tuple[list[Block], list[Figure]]:
     check = _read_json(run_dir / "check.json")
     res = load_results(run_dir)
     dfigs, hfigs = device.figures(res), host_figures(m)
-    blocks: list[Block] = [Heading(1, f"tinyml report: {m['run']}")]
+    blocks: list[Block] = [Heading(1, f"tinyml report: {m['run']}"), headline(m)]
+    ds = m.get("dataset") or {}
+    if ds.get("note"):
+        blocks.append(Para(f"Dataset {ds['name']}: {ds['note']}.", "note"))
     if not plots.available():
         blocks.append(Para("Plots are not drawn: matplotlib is not installed "
                            "(`pip install 'tinyml[ml]'`).", "note"))

@@ -21,7 +21,7 @@ from typing import Any
 from ..errors import BuildError, DeviceError, ToolMissingError
 from .base import MemoryBudget, Target, env_for
 from .budget import RUNTIME_OVERHEAD, check_runtime
-from .pio import build_dir, pio_run
+from .pio import build_dir, pio_run, require_platform
 
 KiB = 1024
 
@@ -61,9 +61,16 @@ class PioBoard(Target):
         return MemoryBudget(flash_bytes=self.budget.flash_bytes, ram_bytes=self.budget.ram_bytes,
                             firmware_flash=self.base_flash + rf, firmware_ram=self.base_ram + rr)
 
+    def ci_status(self) -> str:
+        from .pio import platform_installed
+        have = "installed here" if platform_installed(self.platform) else "not installed here"
+        return (f"{super().ci_status()}; needs the board and, once, internet for PlatformIO's "
+                f"'{self.platform}' platform ({have})")
+
     # -- build / flash ------------------------------------------------------
     def build(self, project_dir: Path, progress: Any = None) -> Path:
         env = exported_env(project_dir, self.name)
+        require_platform(self.platform, env)
         pio_run(project_dir, env, progress=progress)
         out = build_dir(project_dir, env)
         for name in ("firmware.elf", "firmware.bin", "firmware.hex"):
@@ -74,25 +81,14 @@ class PioBoard(Target):
 
     def flash(self, project_dir: Path, port: str | None = None) -> None:
         env = exported_env(project_dir, self.name)
+        require_platform(self.platform, env)
         pio_run(project_dir, env, target="upload", upload_port=port or self.find_port())
 
     # -- serial -------------------------------------------------------------
     def find_port(self) -> str:
-        """The one serial port whose USB VID:PID matches this board; errors if none or several."""
-        try:
-            from serial.tools import list_ports
-        except ImportError:
-            raise ToolMissingError("pyserial is not installed", hint="pip install pyserial") from None
-        ports = list(list_ports.comports())
-        hits = [p.device for p in ports if (p.vid, p.pid) in self.usb_ids]
-        if len(hits) == 1:
-            return hits[0]
-        seen = ", ".join(f"{p.device} ({p.vid or 0:04x}:{p.pid or 0:04x})" for p in ports) or "none"
-        if not hits:
-            raise DeviceError(f"no serial port looks like a {self.name} board; ports seen: {seen}",
-                              hint="plug the board in or pass --port")
-        raise DeviceError(f"several ports look like a {self.name} board: {', '.join(hits)}",
-                          hint="pass --port to choose one")
+        """The board's serial port by its USB IDs (asks on a terminal when several match)."""
+        from .ports import find_port
+        return find_port(self.name, self.usb_ids)
 
     def open_transport(self, project_dir: Path, port: str | None = None, **kw: Any) -> Any:
         port = port or self.find_port()

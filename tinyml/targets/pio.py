@@ -136,6 +136,53 @@ def pio_project_config(project_dir: str | Path) -> dict[str, dict[str, Any]]:
     return {sec: {k: v for k, v in opts} for sec, opts in raw}
 
 
+REGISTRY = ("api.registry.platformio.org", 443)
+
+
+def core_dir() -> Path:
+    """PlatformIO's package folder (PLATFORMIO_CORE_DIR, else ~/.platformio)."""
+    return Path(os.environ.get("PLATFORMIO_CORE_DIR") or Path.home() / ".platformio")
+
+
+def platform_installed(platform: str) -> bool:
+    """Is the PlatformIO platform `platform` (e.g. espressif32) already installed?"""
+    root = core_dir() / "platforms"
+    return root.is_dir() and any(p.name == platform or p.name.startswith(platform + "@")
+                                 for p in root.iterdir())
+
+
+def registry_reachable(timeout: float = 6.0) -> bool:
+    """Can PlatformIO's registry be reached? DNS can stall far longer than a socket
+    timeout, so the probe runs in a thread we stop waiting for."""
+    import socket
+    import threading
+    ok: list[bool] = []
+
+    def probe() -> None:
+        try:
+            socket.create_connection(REGISTRY, timeout=timeout).close()
+            ok.append(True)
+        except OSError:
+            pass
+    t = threading.Thread(target=probe, daemon=True)
+    t.start()
+    t.join(timeout + 1.0)
+    return bool(ok)
+
+
+def require_platform(platform: str, env: str) -> None:
+    """Fail in seconds, not after PlatformIO's own minute of retries, when a board's
+    platform is missing and cannot be downloaded."""
+    if not platform or platform_installed(platform) or registry_reachable():
+        return
+    raise BuildError(f"`pio run -e {env}` cannot start: the PlatformIO platform '{platform}' is not "
+                     f"installed in {core_dir() / 'platforms'} and there is no internet connection "
+                     f"to download it ({REGISTRY[0]} is unreachable).",
+                     hint=("real-board environments need internet once, so PlatformIO can install the "
+                           "board's platform and toolchain; after that they build offline. The qemu_m4 "
+                           "environment builds offline with the Debian arm-none-eabi-gcc."))
+
+
 def build_dir(project_dir: str | Path, env: str) -> Path:
     """Where PlatformIO puts an environment's outputs (default build_dir layout)."""
     return Path(project_dir) / ".pio" / "build" / env

@@ -1,7 +1,8 @@
 /* tm_port_arduino.cpp - one port for every Arduino-framework board
  * (ESP32, ESP32-S3, STM32 Nucleo, nRF52840 Nano 33 BLE, RP2040 Pico).
  *
- * UART: Serial at TM_SERIAL_BAUD. Counter, by core:
+ * UART: TM_SERIAL (default Serial) at TM_SERIAL_BAUD; the Renode build of the
+ * Nano 33 BLE uses Serial1 (a real UARTE), since Renode has no USB CDC. Counter, by core:
  *   ESP32 / ESP32-S3   CCOUNT via ESP.getCycleCount()        -> "cycles"
  *   Cortex-M3/M4/M7/M33 DWT CYCCNT                           -> "cycles"
  *   anything else (RP2040 = Cortex-M0+, no DWT)  micros()    -> "us"
@@ -20,6 +21,9 @@
 
 #ifndef TM_SERIAL_BAUD
 #define TM_SERIAL_BAUD 115200
+#endif
+#ifndef TM_SERIAL
+#define TM_SERIAL Serial
 #endif
 #ifndef TM_TRIGGER_PIN
 #define TM_TRIGGER_PIN -1
@@ -112,9 +116,9 @@ extern "C" {
 
 void tm_port_init(void)
 {
-    Serial.begin(TM_SERIAL_BAUD);
+    TM_SERIAL.begin(TM_SERIAL_BAUD);
     uint32_t t0 = millis();
-    while (!Serial && (uint32_t)(millis() - t0) < TM_SERIAL_WAIT_MS) {
+    while (!TM_SERIAL && (uint32_t)(millis() - t0) < TM_SERIAL_WAIT_MS) {
         delay(10);
     }
 #if TM_TRIGGER_PIN >= 0
@@ -131,12 +135,12 @@ void tm_port_init(void)
 
 int tm_port_getc(void)
 {
-    if (Serial.available() > 0) return Serial.read() & 0xFF;
+    if (TM_SERIAL.available() > 0) return TM_SERIAL.read() & 0xFF;
     (void)tm_micros64();   /* keep the 64-bit clock extension fresh while idle */
     return -1;
 }
 
-int tm_port_rx_ready(void) { return Serial.available() > 0; }
+int tm_port_rx_ready(void) { return TM_SERIAL.available() > 0; }
 
 /* The Arduino cores buffer received bytes in their own interrupt-driven ring;
  * only some report losses, so this port cannot count them. */
@@ -148,9 +152,9 @@ int tm_port_host_read(const char *path, uint32_t offset, void *buf, uint32_t n)
     return -1;   /* a real board has no host files: use db uploads */
 }
 
-void tm_port_putc(char c) { Serial.write((uint8_t)c); }
+void tm_port_putc(char c) { TM_SERIAL.write((uint8_t)c); }
 
-void tm_port_write(const char *s, size_t n) { Serial.write((const uint8_t *)s, n); }
+void tm_port_write(const char *s, size_t n) { TM_SERIAL.write((const uint8_t *)s, n); }
 
 uint64_t tm_port_counter(void)
 {
@@ -190,7 +194,7 @@ uint32_t tm_port_clock_hz(void) { return tm_cpu_hz(); }
 void tm_port_exit(int code)
 {
     (void)code;
-    Serial.flush();
+    TM_SERIAL.flush();
     for (;;) {
         delay(1000);   /* halt, but keep RTOS watchdogs fed (ESP32) */
     }

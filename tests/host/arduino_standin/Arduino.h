@@ -33,6 +33,7 @@ public:
     explicit operator bool() const;
 };
 extern HardwareSerial Serial;
+extern HardwareSerial Serial1;
 
 unsigned long millis(void);
 unsigned long micros(void);

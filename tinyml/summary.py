@@ -1,0 +1,59 @@
+"""The end-of-run summary on the terminal: one short aligned row per stage, with
+units. Raw metrics stay in the run's manifest.json and metrics.json."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Iterable
+
+from .report.fmt import DASH, fmt_int, fmt_pct, fmt_points, is_num
+
+
+def _acc(m: dict, *keys: str) -> Any:
+    for k in keys:
+        if is_num(m.get(k)):
+            return m[k]
+    return None
+
+
+def _row(name: str, m: dict, seen: dict[str, dict]) -> str:
+    """What a user looks at for each stage."""
+    if name == "teacher":
+        return f"float accuracy {fmt_pct(_acc(m, 'accuracy'))}, {fmt_int(m.get('params'))} params"
+    if name == "alone":
+        return (f"student trained alone {fmt_pct(_acc(m, 'accuracy'))}, "
+                f"{fmt_int(m.get('params'))} params, {fmt_int(m.get('macs'))} MACs")
+    if name == "distill":
+        gain = fmt_points(_acc(m, "accuracy"), _acc(seen.get("alone", {}), "accuracy"))
+        return f"distilled {fmt_pct(_acc(m, 'accuracy'))} ({gain} over the student alone)"
+    if name == "prune":
+        sp = m.get("sparsity")
+        cost = fmt_points(_acc(m, "accuracy"), _acc(seen.get("distill", {}), "accuracy"))
+        return (f"pruned {fmt_pct(_acc(m, 'accuracy'))} at {fmt_pct(sp, 0)} sparsity "
+                f"({cost} vs distilled)")
+    if name == "quantize":
+        return (f"int8 .tflite {fmt_int(_acc(m, 'int8_bytes', 'model_bytes'))} B, LiteRT accuracy "
+                f"{fmt_pct(_acc(m, 'accuracy_int8_litert'))}")
+    if name == "check":
+        acc = _acc(m, "accuracy_int8_tflm")
+        acc_s = (f"int8 on TFLM {fmt_pct(acc)}" if acc is not None
+                 else "seeded random inputs (no labels: no accuracy)")
+        return (f"{acc_s}, arena {fmt_int(m.get('arena_recommended_bytes'))} B, "
+                f"LiteRT = TFLM on {fmt_pct(m.get('runtime_exact_agreement'), 1)} of "
+                f"{fmt_int(m.get('test_samples'))} samples")
+    if name == "report":
+        return "metrics.json, report.md, report.html"
+    return DASH
+
+
+def pipeline_lines(results: Iterable[Any], run_dir: Path) -> list[str]:
+    seen: dict[str, dict] = {}
+    lines = []
+    for r in results:
+        seen[r.name] = r.metrics
+        when = "cached" if r.skipped else f"{r.seconds:6.1f} s"
+        lines.append(f"  {r.name:<9} {when:>8}  {_row(r.name, r.metrics, seen)}")
+    lines.append(f"  {'run':<9} {'':>8}  {run_dir}")
+    report = run_dir / "report.html"
+    if report.is_file():
+        lines.append(f"  {'report':<9} {'':>8}  {report}  (open in a browser)")
+    return lines
