@@ -20,6 +20,9 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from tinyml.stages import STAGES  # noqa: E402
 
 
 def fresh_project(dst: Path) -> Path:
@@ -60,8 +63,9 @@ def main() -> None:
         print(f"{k:<12} {cold[k]:>8.1f} {warm.get(k, float('nan')):>8.1f}")
     print(f"{'wall':<12} {cold_wall:>8.1f} {warm_wall:>8.1f}   (warm = {100 * warm_wall / cold_wall:.0f} % of cold)")
     print("\npipeline stages of the cold run (manifest):")
-    for name, rec in manifest["stages"].items():
-        print(f"  {name:<10} {rec.get('seconds', 0):>7.1f} s")
+    for name in STAGES:
+        if name in manifest["stages"]:
+            print(f"  {name:<10} {manifest['stages'][name].get('seconds', 0):>7.1f} s")
     print("\nsummary of the cold run:\n" + summary.strip())
 
 

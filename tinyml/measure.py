@@ -428,10 +428,11 @@ def _energy(sess: DeviceSession, target, latency: dict, opts: MeasureOptions,
 
 def summary_lines(r: dict) -> list[str]:
     """The headline numbers, aligned, units stated."""
+    from .report.fmt import fmt_pct
     lat, ex, acc, en = r["latency"], r["bit_exact"], r["accuracy"], r["energy"]
     rows = [("target", f"{r['target']}" + (" (emulated)" if r["emulated"] else ""))]
     if acc:
-        rows.append(("accuracy", f"device {acc['device']:.2%}  host {acc['host']:.2%}  "
+        rows.append(("accuracy", f"device {fmt_pct(acc['device'])}  host {fmt_pct(acc['host'])}  "
                                  f"({r['samples']['count']} samples)"))
     rows.append(("bit-exact", f"{ex['compared'] - ex['mismatched_samples']}/{ex['compared']} samples "
                               f"match the host TFLM runtime"))

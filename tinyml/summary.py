@@ -28,8 +28,9 @@ def _row(name: str, m: dict, seen: dict[str, dict]) -> str:
     if name == "prune":
         sp = m.get("sparsity")
         cost = fmt_points(_acc(m, "accuracy"), _acc(seen.get("distill", {}), "accuracy"))
-        return (f"pruned {fmt_pct(_acc(m, 'accuracy'))} at {fmt_pct(sp, 0)} sparsity "
-                f"({cost} vs distilled)")
+        how = "of the weights removed" if m.get("method") == "channels" else "of the weights zeroed"
+        macs = f", {fmt_int(m['macs'])} MACs" if is_num(m.get("macs")) else ""
+        return f"pruned {fmt_pct(_acc(m, 'accuracy'))}, {fmt_pct(sp, 0)} {how}{macs} ({cost} vs distilled)"
     if name == "quantize":
         return (f"int8 .tflite {fmt_int(_acc(m, 'int8_bytes', 'model_bytes'))} B, LiteRT accuracy "
                 f"{fmt_pct(_acc(m, 'accuracy_int8_litert'))}")
