@@ -60,3 +60,15 @@ def split_arrays(name: str, x: np.ndarray, y: np.ndarray, labels: list[str], cfg
                 counts={"train": int(len(tr)), "val": int(len(va)), "test": int(len(te))})
     return Dataset(name=name, x_train=x[tr], y_train=y[tr], x_val=x[va], y_val=y[va],
                    x_test=x[te], y_test=y[te], labels=list(labels), meta=meta)
+
+
+def read_cache(path: Path) -> dict[str, np.ndarray]:
+    """The arrays of a feature cache (.npz), or {} when it is missing or unreadable
+    (the caller rebuilds it)."""
+    if not path.is_file():
+        return {}
+    try:
+        with np.load(path) as z:
+            return {k: z[k] for k in z.files}
+    except (OSError, ValueError):
+        return {}

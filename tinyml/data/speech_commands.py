@@ -25,6 +25,7 @@ from ..errors import DataError
 from .audio import read_wav
 from .download import dataset_source, datasets_root, progress_bar
 from .features import extract, spec_from_config
+from .common import read_cache
 from .dataset import Dataset
 from .splits import shuffled
 
@@ -137,13 +138,7 @@ def load_speech_commands(cfg, seed: int = 0) -> Dataset:
     labels = list(cfg.keywords) + [SILENCE, UNKNOWN]
     spec = spec_from_config(cfg)
     cache = datasets_root(cfg) / "speech_commands" / f"features-{_cache_key(root, cfg, seed, items)}.npz"
-    arrays: dict[str, np.ndarray] = {}
-    if cache.is_file():
-        try:
-            with np.load(cache) as z:
-                arrays = {k: z[k] for k in z.files}
-        except (OSError, ValueError):
-            arrays = {}   # unreadable cache: rebuild it
+    arrays = read_cache(cache)
     if not arrays:
         noise = _noise_clips(root, cfg.sample_rate)
         rng = np.random.default_rng(seed + 31)

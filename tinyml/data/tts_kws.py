@@ -35,6 +35,7 @@ from ..atomic import atomic_path
 from ..errors import DataError
 from ..progress import Progress
 from . import espeak, noise
+from .common import read_cache
 from .dataset import Dataset
 from .download import datasets_root
 from .features import extract, spec_from_config
@@ -208,13 +209,7 @@ def load_tts_kws(cfg, seed: int = 0, progress: bool | None = None) -> Dataset:
     items = plan(cfg, seed)
     labels = list(cfg.keywords) + [SILENCE, UNKNOWN]
     cache = datasets_root(cfg) / NAME / f"features-{_cache_key(cfg, seed, items)}.npz"
-    arrays: dict[str, np.ndarray] = {}
-    if cache.is_file():
-        try:
-            with np.load(cache) as z:
-                arrays = {k: z[k] for k in z.files}
-        except (OSError, ValueError):
-            arrays = {}   # unreadable cache: rebuild it
+    arrays = read_cache(cache)
     if not arrays:
         arrays = _generate(cfg, seed, items, progress)
         with atomic_path(cache) as tmp:
