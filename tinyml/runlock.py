@@ -42,7 +42,8 @@ def _holder(path: Path) -> str:
 @contextlib.contextmanager
 def hold(run_dir: str | Path, command: str | None = None) -> Iterator[None]:
     path = lock_path(run_dir)
-    key = str(path.resolve()) if path.parent.exists() else str(path.absolute())
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = str(path.resolve())          # one key per file, however the run folder was named
     if key in _held:
         _held[key] += 1
         try:
@@ -50,7 +51,6 @@ def hold(run_dir: str | Path, command: str | None = None) -> Iterator[None]:
         finally:
             _held[key] -= 1
         return
-    path.parent.mkdir(parents=True, exist_ok=True)
     while True:
         fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
         try:

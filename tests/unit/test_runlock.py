@@ -86,3 +86,12 @@ print(got)
     for p, (out, err) in zip(procs, outs):
         assert p.returncode == 0, err[-2000:]
     assert sum(int(o) for o, _ in outs) > 0
+
+
+def test_the_same_run_named_two_ways_is_one_lock(tmp_path):
+    """A relative and an absolute (or symlinked) name of one run folder: still re-entrant."""
+    (tmp_path / "real").mkdir()
+    (tmp_path / "link").symlink_to(tmp_path / "real")
+    with hold(tmp_path / "link" / "new" / "r"):       # parent created by the first hold
+        with hold(tmp_path / "real" / "new" / "r"):
+            pass
