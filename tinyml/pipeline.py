@@ -377,7 +377,7 @@ def check_model(cfg: Config, model_path: str | Path, force: bool = False,
     from .runs import sha256_file
     from .tflite_file import load_tflite
     src = Path(model_path)
-    load_tflite(src)  # clear ModelError naming the file if it is not a .tflite
+    model = load_tflite(src)  # clear ModelError naming the file if it is not a .tflite
     run = run_dir_for(cfg)
     own_model.guard_run(run.root, src)
     n_random = cfg.check.max_test_samples or own_model.RANDOM_SAMPLES
@@ -389,7 +389,7 @@ def check_model(cfg: Config, model_path: str | Path, force: bool = False,
         t0 = time.perf_counter()
         ds = _dataset(cfg) if use_data else own_model.random_dataset(src, n_random, cfg.run.seed)
         # A model made for other data is refused before the slow arena search.
-        prepare_inputs(load_tflite(src), ds.x_test[:1])
+        prepare_inputs(model, ds.x_test[:1])
         metrics = run_check(src, ds, cfg.check, tmp, progress=progress)
         shutil.copyfile(src, tmp / INT8_TFLITE)
         return {**metrics, "model": str(src), "seconds": round(time.perf_counter() - t0, 3)}
