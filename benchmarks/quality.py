@@ -12,7 +12,9 @@ clock is inflated, the CPU time much less so).
 
 `--set section.key=value` overrides the default config (values parsed as
 TOML), to screen recipes with the same tool. `--keep DIR` keeps the run
-folders (a re-run then skips the stages whose inputs did not change).
+folders (a re-run then skips the stages whose inputs did not change, so its
+seconds are not cold). `--first-seed N` checks a recipe on further seeds
+(e.g. `--seeds 5 --first-seed 5` for seeds 5-9).
 """
 from __future__ import annotations
 

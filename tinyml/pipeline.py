@@ -114,17 +114,17 @@ def _distiller(cfg: Config, ds: Any, teacher_path: Path) -> Any:
 
 # -- stages ----------------------------------------------------------------
 def _stage_teacher(cfg: Config, run: RunDir, tmp: Path, progress: bool) -> dict[str, Any]:
-    from . import tfcompat
     from .train import fit, models
     ds = _dataset(cfg)
     _fresh(cfg.run.seed)
     t0 = time.perf_counter()
     model = models.build_teacher(ds.input_shape, ds.num_classes, cfg.teacher)
-    loss = tfcompat.keras().losses.SparseCategoricalCrossentropy(from_logits=True)
+    loss = fit.classification_loss(ds.num_classes, cfg.teacher.label_smoothing)
     hist = fit.train(model, ds.x_train, ds.y_train, ds.x_val, ds.y_val, loss=loss,
                      epochs=cfg.teacher.epochs, batch_size=cfg.teacher.batch_size,
                      learning_rate=cfg.teacher.learning_rate, seed=cfg.run.seed,
-                     patience=cfg.teacher.patience, progress=progress, desc="teacher")
+                     patience=cfg.teacher.patience, restore_best=cfg.teacher.restore_best,
+                     progress=progress, desc="teacher")
     _save_model(model, tmp / TEACHER)
     return {**_eval(model, ds), **_cost(model), "sparsity": 0.0, "train": hist,
             "seconds": round(time.perf_counter() - t0, 3)}

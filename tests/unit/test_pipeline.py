@@ -74,13 +74,19 @@ def test_stage_needs_its_inputs(tmp_path):
 # issue 11 saw one seed's teacher differ by 0.67 points (3 of 449 test samples)
 # between two machines. One test sample is 0.22 points.
 #
-# Measured 2026-11-29, seeds 0-4 (the 5-seed minimum, test split of 449 samples):
-# teacher 98.66 % (mean 99.47), distilled 99.11 % (99.47), pruned 98.22 % (98.89),
-# int8 98.22 % on TFLM and LiteRT (98.98), 7,904 B for every seed.
+# Measured 2026-11-30, seeds 0-4, label-smoothed teacher (last epoch), prune
+# fine-tune 40 epochs at 6e-3 (test split of 449 samples; mean / min / max %):
+#   teacher   99.60 / 99.33 / 99.78     student alone  98.89 / 98.00 / 99.55
+#   distilled 99.55 / 99.11 / 100.00    pruned         99.47 / 99.11 / 100.00
+#   int8 TFLM and LiteRT 99.51 / 99.11 / 99.78, 7,904 B for every seed
+#   distillation gain +0.67 points, pruning cost +0.09, int8 loss -0.04
+# Seeds 5-9 (same recipe): teacher min 99.33, distilled min 98.66, pruned min
+# 98.66, int8 min 98.66 (mean 99.15), pruning cost +0.18.
 TEST_SAMPLES = 449
-FIVE_SEED_MIN = {"teacher": 443, "distilled": 445, "pruned": 441, "int8": 441}   # right of 449
+FIVE_SEED_MIN = {"teacher": 446, "distilled": 445, "pruned": 445, "int8": 445}   # right of 449
 # Margin: 4 test samples (0.89 points), one more than the largest gap seen between
-# two machines at the same seed (3 samples).
+# two machines at the same seed (3 samples). It also covers seeds 5-9, whose
+# minima (443 for distilled, pruned and int8) are 2 samples under seeds 0-4's.
 MARGIN = 4
 ACCEPT = {k: (v - MARGIN) / TEST_SAMPLES - 1e-9 for k, v in FIVE_SEED_MIN.items()}
 MAX_INT8_BYTES = 8192           # issue 11; the budget sizing keeps the estimate at 8,000

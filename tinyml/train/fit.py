@@ -59,6 +59,23 @@ class _BestWeights:
         return _Cb()
 
 
+def classification_loss(num_classes: int, label_smoothing: float = 0.0) -> Any:
+    """Cross-entropy on logits and integer labels, with optional label smoothing
+    (the target is (1 - ls) * one_hot + ls / num_classes)."""
+    keras = tfcompat.keras()
+    if not label_smoothing:
+        return keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+    tf = tfcompat.tf()
+    ls = float(label_smoothing)
+
+    def smoothed_ce(y_true, logits):
+        y = tf.one_hot(tf.reshape(tf.cast(y_true, tf.int32), [-1]), num_classes)
+        return keras.losses.categorical_crossentropy(y, logits, from_logits=True, label_smoothing=ls)
+
+    smoothed_ce.__name__ = "smoothed_ce"
+    return smoothed_ce
+
+
 def accuracy_metric(num_classes: int | None = None) -> Any:
     """Top-1 accuracy on integer labels; with `num_classes` the targets are packed
     distillation targets [one-hot | teacher logits] (see distill.pack_targets)."""
