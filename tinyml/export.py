@@ -241,7 +241,10 @@ def export(run_dir: str | Path, target_name: str, project_dir: str | Path, runti
         "output": {"shape": list(info.output.shape), "scale": info.output.scale,
                    "zero_point": info.output.zero_point},
         "tflm_arena": {"min_bytes": arena_min, "recommended_bytes": arena_rec},
-        "aot": ({"peak_ram_bytes": int(aot.peak_ram_bytes), "weights_bytes": int(aot.weights_bytes)}
+        "aot": ({"peak_ram_bytes": int(aot.peak_ram_bytes), "weights_bytes": int(aot.weights_bytes),
+                 # which kernel variant the compiler chose for each op, in execution order
+                 "layers": [{"op": o, "layer": lyr, "kernel": k, "macs": int(m)}
+                            for o, lyr, k, m in zip(aot.ops, aot.layers, aot.kernels, aot.op_macs)]}
                 if aot else None),
         "budget": {"flash_bytes": budget.flash_bytes, "ram_bytes": budget.ram_bytes,
                    "firmware_flash_estimate": budget.firmware_flash,

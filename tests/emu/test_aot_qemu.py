@@ -68,3 +68,15 @@ def test_kernel_edges_on_m4(flags):
     for tfl in (e.depthwise_edges_tflite(), e.big_depthwise_tflite(), e.conv_edges_tflite(),
                 e.generic_requant_tflite(), e.add_tflite(12)):
         _check(tfl, n=3, extra_flags=flags)
+
+
+@pytest.mark.parametrize("flags", [(), ("-DTM_AOT_FORCE_PORTABLE",)], ids=["dsp", "portable"])
+def test_fused_conv_add_on_m4(flags, monkeypatch):
+    """tests/host/test_aot_fusion.py's models on the Cortex-M4, every fusable pair fused:
+    CONV_2D+ADD in place over the skip tensor, the ADD's linear form (SSAT loop on the
+    DSP path), no-fusion cases."""
+    import test_aot_fusion as f
+    from tinyml.codegen.aot import compiler
+    monkeypatch.setattr(compiler, "FUSE_ALL", True)
+    for tfl in (f.residual_edges_tflite(), f.residual_rows_tflite(), f.no_fusion_tflite()):
+        _check(tfl, n=3, extra_flags=flags)

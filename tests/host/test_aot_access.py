@@ -16,7 +16,7 @@ from aot_harness import CFLAGS, HERE, _BUILD_ROOT
 from tinyml.codegen.aot import RUNTIME_DIR, access
 from tinyml.codegen.aot.ops.conv import out_size, pad_before
 
-KINDS = {"conv": 0, "conv_1x1": 1, "dwconv": 2, "add": 3, "add_lut": 4}
+KINDS = {"conv": 0, "conv_1x1": 1, "dwconv": 2, "add": 3, "add_lut": 4, "add_lin": 5, "dwconv3x3": 6}
 
 
 @pytest.fixture(scope="module")
@@ -33,27 +33,33 @@ def geometry(kind: str, rng: np.random.Generator) -> dict:
     """A random small geometry; width and height 1, odd channels, strides 2 included."""
     ih, iw = (int(rng.choice([1, 2, 3, 5, 7, 8])) for _ in range(2))
     ic = int(rng.choice([1, 2, 3, 4, 5, 7, 8, 9]))
-    if kind in ("add", "add_lut"):
+    if kind.startswith("add"):
         return dict(in_h=ih, in_w=iw, in_c=ic, out_h=ih, out_w=iw, out_c=ic, k_h=1, k_w=1,
                     stride_h=1, stride_w=1, dil_h=1, dil_w=1, pad_h=0, pad_w=0)
     kh, kw = (1, 1) if kind == "conv_1x1" else (int(rng.integers(1, 4)), int(rng.integers(1, 4)))
+    if kind == "dwconv3x3":
+        kh = kw = 3
     sh, sw = (int(rng.choice([1, 2])) for _ in range(2))
     dh, dw = (1, 1) if kind == "conv_1x1" or rng.random() < 0.7 else (2, 2)
+    if kind == "dwconv3x3":
+        sh = sw = int(rng.choice([1, 2]))
+        dh = dw = 1
     pad = "VALID" if kind == "conv_1x1" else str(rng.choice(["SAME", "VALID"]))
     oh, ow = out_size(pad, ih, kh, sh, dh), out_size(pad, iw, kw, sw, dw)
     if oh < 1 or ow < 1:
         return geometry(kind, rng)
     oc = ic * int(rng.integers(1, 4)) if kind == "dwconv" else int(rng.choice([1, 2, 3, 5, 8, 12]))
+    oc = ic if kind == "dwconv3x3" else oc
     return dict(in_h=ih, in_w=iw, in_c=ic, out_h=oh, out_w=ow, out_c=oc, k_h=kh, k_w=kw,
                 stride_h=sh, stride_w=sw, dil_h=dh, dil_w=dw,
                 pad_h=pad_before(ih, kh, sh, dh, oh), pad_w=pad_before(iw, kw, sw, dw, ow))
 
 
 def pattern(kind: str, g: dict, reverse: bool) -> access.Access:
-    if kind in ("add", "add_lut"):
+    if kind.startswith("add"):
         return access.elementwise(g["in_h"] * g["in_w"] * g["in_c"])
     return {"conv": access.conv_im2col, "conv_1x1": access.conv_1x1,
-            "dwconv": access.dwconv}[kind](g, reverse)
+            "dwconv": access.dwconv, "dwconv3x3": access.dwconv3x3}[kind](g, reverse)
 
 
 def sweep(exe, cases: list[tuple[str, bool, dict]]) -> list[tuple[range, np.ndarray]]:

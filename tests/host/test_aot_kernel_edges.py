@@ -6,7 +6,7 @@ references again. Shapes: odd channel counts (group-of-four tails), 1-pixel outp
 SAME and VALID padding on even and odd sizes, strides 1 and 2, dilation, depth
 multipliers, depthwise kernels past the old 100-tap limit, both requantization forms
 (single rounding where the compiler proves it exact, TFLM's two roundings elsewhere)
-and ADD with and without its compile-time tables.
+and ADD in its three forms: linear (proven on all input pairs), tables, plain.
 """
 from __future__ import annotations
 
@@ -60,7 +60,7 @@ def big_depthwise_tflite() -> bytes:
 
 
 def test_depthwise_past_100_taps_runs_and_counts_its_scratch():
-    from tinyml.codegen.aot.ops.conv import dw_scratch_bytes
+    from tinyml.codegen.aot.ops.depthwise import dw_scratch_bytes
     res = assert_bit_exact(big_depthwise_tflite(), n_inputs=4)
     scratch = [b.size for b in res.plan.buffers if b.key.startswith("s")]
     assert scratch and max(scratch) >= dw_scratch_bytes(121, 3)
@@ -131,8 +131,47 @@ def add_tflite(hw: int) -> bytes:
     return to_int8_tflite(k.Model(inp, out))
 
 
-def test_add_with_and_without_tables():
-    big = assert_bit_exact(add_tflite(12), n_inputs=6)       # 1152 elements: tables
+def test_add_linear_form_tables_and_plain(monkeypatch):
+    lin = assert_bit_exact(add_tflite(12), n_inputs=6)       # 1152 elements: linear form
     small = assert_bit_exact(add_tflite(5), n_inputs=6)      # 200 elements: plain
-    assert "tm_k_add_lut" in big.kernels[big.ops.index("ADD")]
+    assert lin.kernels[lin.ops.index("ADD")] == "tm_k_add_lin"
     assert small.kernels[small.ops.index("ADD")] == "tm_k_add"
+    from tinyml.codegen.aot.ops import add
+    monkeypatch.setattr(add, "linear_form", lambda *a, **k: None)   # scales without a form
+    lut = assert_bit_exact(add_tflite(12), n_inputs=6)
+    assert lut.kernels[lut.ops.index("ADD")] == "tm_k_add_lut"
+
+
+def test_add_linear_form_is_tflm_on_every_pair():
+    """exact_outputs (numpy) equals the scalar TFLM arithmetic of tinyml's quant module,
+    and linear_form's constants reproduce it, clamps included, or it declines."""
+    from tinyml.codegen.aot import quant
+    from tinyml.codegen.aot.ops.add import LEFT_SHIFT, exact_outputs, linear_form
+    rng = np.random.default_rng(7)
+    found = 0
+    for _ in range(12):
+        sa, sb, so = (float(np.float32(rng.uniform(0.002, 0.05))) for _ in range(3))
+        za, zb, zo = (int(z) for z in rng.integers(-128, 128, 3))
+        tm = 2.0 * max(sa, sb)
+        m1, s1 = quant.quantize_multiplier_smaller_than_one(sa / tm)
+        m2, s2 = quant.quantize_multiplier_smaller_than_one(sb / tm)
+        mo, so_ = quant.quantize_multiplier_smaller_than_one(tm / ((1 << LEFT_SHIFT) * so))
+        for lo, hi in ((-128, 127), (zo, 127), (max(zo, -128), min(zo + 60, 127))):
+            ref = exact_outputs(za, zb, m1, s1, m2, s2, mo, so_, zo, lo, hi)
+            for a, b in rng.integers(-128, 128, (40, 2)):
+                s = quant.mul_by_qm_lt1((int(a) - za) << LEFT_SHIFT, m1, s1) + \
+                    quant.mul_by_qm_lt1((int(b) - zb) << LEFT_SHIFT, m2, s2)
+                want = min(max(quant.mul_by_qm_lt1(s, mo, so_) + zo, lo), hi)
+                assert ref[a + 128, b + 128] == want
+            form = linear_form(ref, sa / so, sb / so, lo, hi)
+            if form is None:
+                continue
+            found += 1
+            ka, kb, kc, sh = form
+            assert 128 * (abs(ka) + abs(kb)) + abs(kc) < 1 << 31
+            v = np.arange(-128, 128, dtype=np.int64)
+            assert np.array_equal(np.clip((ka * v[:, None] + kb * v[None, :] + kc) >> sh, lo, hi), ref)
+    assert found >= 30          # most scale triples have a form (85 of 86 on a wider sample)
+    # a form that does not fit: no shift can separate the steps of this table
+    ref = np.add.outer(np.arange(256), np.arange(256)) % 2 - 128
+    assert linear_form(ref, 0.5, 0.5, -128, 127) is None

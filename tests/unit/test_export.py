@@ -51,6 +51,11 @@ def test_export_aot_writes_one_consistent_set(tmp_path):
     # the flash need is made of the AOT weights, not the .tflite
     assert rec["flash_need"]["weights"] == rec["aot"]["weights_bytes"]
     assert "model .tflite" not in rec["flash_need"]
+    # every op names the kernel it got, and the MACs add up
+    layers = rec["aot"]["layers"]
+    assert layers and {x["op"] for x in layers} <= set(rec["ops"]) | {"CONV_2D+ADD"}
+    assert all(x["kernel"].startswith("tm_k_") for x in layers if x["macs"])
+    assert sum(x["macs"] for x in layers) == rec["macs"]
     assert parse_c_array((gen / "tm_model_data.c").read_text(), "tm_model_tflite") == tflite
     meta = (gen / "tm_model_meta.h").read_text()
     assert '#define TM_MODEL_RUNTIME "aot"' in meta and "#define TM_MODEL_HAS_AOT 1" in meta

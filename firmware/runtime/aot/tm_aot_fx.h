@@ -105,14 +105,21 @@ TM_AOT_INLINE int8_t tm_aot_requant(int32_t acc, int32_t m, int shift, int32_t o
  * rdpot(q, r) = floor((q + 2^(r-1) - [q < 0]) / 2^r). Since floor(floor(a)/n) =
  * floor(a/n), that is floor((x*m + 2^30 + 2^(30+r) - 2^31*[q < 0]) / 2^(31+r)), and
  * with m > 2^30, q < 0 exactly when x < 0. The constant is built in the register
- * pair (SMLAL adds the product), the shift by 31 + r is the high word >> (r - 1). */
+ * pair (SMLAL adds the product), the shift by 31 + r is the high word >> (r - 1).
+ * tm_aot_mul_by_qm_r2c takes the per-channel constants rm1 = r - 1 and
+ * half = 2^(r - 2) (computed once for several accumulators of a channel). */
+TM_AOT_INLINE int32_t tm_aot_mul_by_qm_r2c(int32_t x, int32_t m, int rm1, uint32_t half)
+{
+    const uint32_t lo = 0x40000000u | ((uint32_t)x & 0x80000000u);
+    const uint32_t hi = (uint32_t)(x >> 31) + half;
+    const int64_t t = (int64_t)(((uint64_t)hi << 32) | lo) + (int64_t)x * m;
+    return (int32_t)(t >> 32) >> rm1;
+}
+
 TM_AOT_INLINE int32_t tm_aot_mul_by_qm_r2(int32_t x, int32_t m, int shift)
 {
     const int r = -shift;
-    const uint32_t lo = 0x40000000u | ((uint32_t)x & 0x80000000u);
-    const uint32_t hi = (uint32_t)(x >> 31) + ((uint32_t)1 << (r - 2));
-    const int64_t t = (int64_t)(((uint64_t)hi << 32) | lo) + (int64_t)x * m;
-    return (int32_t)(t >> 32) >> (r - 1);
+    return tm_aot_mul_by_qm_r2c(x, m, r - 1, (uint32_t)1 << (r - 2));
 }
 
 /* tm_aot_requant through tm_aot_mul_by_qm_r2: same result under its conditions. */
@@ -121,6 +128,59 @@ TM_AOT_INLINE int8_t tm_aot_requant_r2(int32_t acc, int32_t m, int shift, int32_
 {
     const int32_t r = (int32_t)((uint32_t)tm_aot_mul_by_qm_r2(acc, m, shift) + (uint32_t)out_zp);
     return (int8_t)tm_aot_clamp(r, act_min, act_max);
+}
+
+/* One output channel's requantization for several accumulators: tm_aot_rq_ch
+ * takes the channel's constants once, tm_aot_rq_apply requantizes one accumulator.
+ * mode (a compile-time constant in each specialized copy of a kernel):
+ *   TM_RQ_TFLM  TFLM's two roundings (tm_aot_requant), any multiplier and shift
+ *   TM_RQ_FAST  one rounding (tm_aot_mul_by_qm_r2c: the layer's rq_fast flag)
+ *   TM_RQ_FULL  TM_RQ_FAST with act range [-128, 127]: a clamp to constants (SSAT) */
+#define TM_RQ_TFLM 0
+#define TM_RQ_FAST 1
+#define TM_RQ_FULL 2
+
+typedef struct {
+    int32_t m, shift, rm1;
+    uint32_t half;
+} tm_aot_rq_t;
+
+TM_AOT_INLINE tm_aot_rq_t tm_aot_rq_ch(int32_t m, int32_t shift, const int mode)
+{
+    tm_aot_rq_t c;
+    c.m = m;
+    c.shift = shift;
+    c.rm1 = mode == TM_RQ_TFLM ? 0 : -shift - 1;
+    c.half = mode == TM_RQ_TFLM ? 0u : (uint32_t)1 << (-shift - 2);
+    return c;
+}
+
+TM_AOT_INLINE int8_t tm_aot_rq_apply(tm_aot_rq_t c, int32_t acc, int32_t out_zp,
+                                     int32_t act_min, int32_t act_max, const int mode)
+{
+    int32_t r;
+    if (mode == TM_RQ_TFLM) {
+        return tm_aot_requant(acc, c.m, c.shift, out_zp, act_min, act_max);
+    }
+    r = (int32_t)((uint32_t)tm_aot_mul_by_qm_r2c(acc, c.m, c.rm1, c.half) + (uint32_t)out_zp);
+    if (mode == TM_RQ_FULL) {
+#if defined(__ARM_FEATURE_SAT) && (__ARM_FEATURE_SAT == 1) && defined(__GNUC__) && \
+    !defined(TM_AOT_FORCE_PORTABLE)
+        return (int8_t)__builtin_arm_ssat(r, 8);      /* SSAT: one instruction */
+#else
+        return (int8_t)tm_aot_clamp(r, -128, 127);
+#endif
+    }
+    return (int8_t)tm_aot_clamp(r, act_min, act_max);
+}
+
+/* The mode of a layer: its rq_fast flag and activation range. */
+TM_AOT_INLINE int tm_aot_rq_mode(int32_t rq_fast, int32_t act_min, int32_t act_max)
+{
+    if (!rq_fast) {
+        return TM_RQ_TFLM;
+    }
+    return act_min == -128 && act_max == 127 ? TM_RQ_FULL : TM_RQ_FAST;
 }
 
 /* Per-channel requantization inside a kernel: copy the parameters into locals

@@ -4,6 +4,10 @@
 
 #include "tm_aot.h"
 
+#if TM_AOT_DSP
+#include <arm_acle.h>
+#endif
+
 void tm_k_add(const tm_add_params_t *p, const int8_t *a, const int8_t *b, int8_t *out)
 {
     /* Locals: int8 stores may alias `*p`, which would force a reload per element. */
@@ -33,6 +37,30 @@ void tm_k_add_lut(const tm_add_params_t *p, const int8_t *a, const int8_t *b, in
     for (i = 0; i < n; ++i) {
         const int32_t r = tm_aot_mul_by_qm_lt1(t1[a[i]] + t2[b[i]], mo, so) + zp;
         out[i] = (int8_t)tm_aot_clamp(r, lo, hi);
+    }
+}
+
+/* One element of the linear form, before the clamp (kc first: two MLAs). */
+#define TM_ADD_LIN(i) ((kc + ka * a[(i)] + kb * b[(i)]) >> sh)
+
+void tm_k_add_lin(const tm_add_params_t *p, const int8_t *a, const int8_t *b, int8_t *out)
+{
+    /* >> of a negative int is an arithmetic shift, as tm_aot_fx.h assumes throughout */
+    const int32_t n = p->size;
+    const int32_t ka = p->lin_a, kb = p->lin_b, kc = p->lin_c, sh = p->lin_shift;
+    const int32_t lo = p->act_min, hi = p->act_max;
+    int32_t i = 0;
+#if TM_AOT_DSP
+    if (lo == -128 && hi == 127) {      /* no activation clamp: SSAT alone */
+        for (; i + 2 <= n; i += 2) {
+            const int32_t r0 = TM_ADD_LIN(i), r1 = TM_ADD_LIN(i + 1);
+            out[i] = (int8_t)__ssat(r0, 8);
+            out[i + 1] = (int8_t)__ssat(r1, 8);
+        }
+    }
+#endif
+    for (; i < n; ++i) {
+        out[i] = (int8_t)tm_aot_clamp(TM_ADD_LIN(i), lo, hi);
     }
 }
 

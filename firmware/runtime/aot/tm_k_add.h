@@ -22,6 +22,10 @@ typedef struct {
      * in_shift), baked by the compiler. */
     const int32_t *lut1;
     const int32_t *lut2;
+    /* Linear form only (tm_k_add_lin): out = clamp((lin_a * a + lin_b * b + lin_c)
+     * >> lin_shift), which the compiler proved equal to TFLM's arithmetic for all
+     * 65,536 input pairs and free of int32 overflow (output zero point in lin_c). */
+    int32_t lin_a, lin_b, lin_c, lin_shift;
 } tm_add_params_t;
 
 /* Elementwise; `out` may be the same buffer as `a` or `b` (in place). */
@@ -29,6 +33,9 @@ void tm_k_add(const tm_add_params_t *p, const int8_t *a, const int8_t *b, int8_t
 
 /* Same as tm_k_add, the two input rescales read from p->lut1 / p->lut2. */
 void tm_k_add_lut(const tm_add_params_t *p, const int8_t *a, const int8_t *b, int8_t *out);
+
+/* Same as tm_k_add through the proven linear form: two multiply-adds per element. */
+void tm_k_add_lin(const tm_add_params_t *p, const int8_t *a, const int8_t *b, int8_t *out);
 
 /* Broadcasting ADD over up to 4 dims (TFLM BroadcastAdd arithmetic per element). */
 void tm_k_add_bcast(const tm_add_params_t *p, const int8_t *a, const int8_t *b, int8_t *out);

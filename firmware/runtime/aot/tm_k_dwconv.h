@@ -32,4 +32,33 @@ typedef struct {
 /* scratch: TM_DW_SCRATCH_BYTES(k_h * k_w, in_c) bytes, pointer-aligned. */
 void tm_k_dwconv(const tm_dwconv_params_t *p, const int8_t *in, int8_t *out, int8_t *scratch);
 
+/* tm_k_dwconv_3x3: 3x3 filter, depth multiplier 1, no dilation, the same stride (1 or 2)
+ * and padding of at most 1 in both directions. Loop order (mirrored by access.dwconv3x3):
+ * output rows (last to first when reverse), then blocks of the row left to right (two
+ * pixels at stride 1, then a last single; one pixel at stride 2), then channels; channel
+ * c of a block reads its input columns, then stores its outputs. Padding rows read a row of
+ * in_zp in the scratch (TM_DW3_SCRATCH_BYTES); padding columns are in_zp, not read. No
+ * limits beyond the shape rule (checked by the compiler). */
+#define TM_DW3_REC 10     /* int32 words per channel in tm_dwconv3x3_params_t.chan */
+#define TM_DW3_SCRATCH_BYTES(in_w, c) ((in_w) * (c))
+
+typedef struct {
+    int32_t batches;
+    int32_t in_h, in_w, c;
+    int32_t out_h, out_w;
+    int32_t stride;                /* 1 or 2 */
+    int32_t pad_h, pad_w;          /* 0 or 1 (top / left) */
+    int32_t in_zp, out_zp, act_min, act_max;
+    /* per channel: w01, w12 of kernel rows 0..2 (int16 pairs: w0 | w1 << 16, w1 | w2 << 16),
+     * bias - in_zp * sum of the taps, then rq 0: mult, unused, shift; rq 1, 2: m2 = 2 mult
+     * - 2^32, kz = 2^(r-1) + out_zp * 2^r, r = -shift (tm_dw_rq1) */
+    const int32_t *chan;
+    int32_t rq;                    /* 0: TFLM two roundings; 1: one rounding (tm_dw_rq1),
+                                      clamp to the activation range; 2: 1 with the int8 range */
+    int32_t reverse;               /* 1: rows from last to first (memory plan overlap) */
+} tm_dwconv3x3_params_t;
+
+void tm_k_dwconv_3x3(const tm_dwconv3x3_params_t *p, const int8_t *in, int8_t *out,
+                     int8_t *scratch);
+
 #endif /* TM_K_DWCONV_H */

@@ -1,8 +1,12 @@
-/* tm_k_fc.c - int8 FULLY_CONNECTED (inner products: tm_aot_dot.h).
+/* tm_k_fc.c - int8 FULLY_CONNECTED (inner products: the panel functions of
+ * tm_aot_dot.h).
  *
  * TFLM computes sum((x + input_offset) * w) + bias per output. The compiler folds
  * input_offset * sum(w) into the bias (exact integer algebra), so the inner loop is
- * a plain int8 dot product, two output features per pass.
+ * a plain int8 dot product. The weights come interleaved in groups of 4 output
+ * features (tinyml/codegen/aot/ops/layout.py), so one pass over the input computes
+ * 4 outputs; the input is read in place (a last partial quad from a zero-padded
+ * copy), so the kernel needs no scratch.
  */
 #include "tm_aot.h"
 
@@ -10,27 +14,110 @@
 #include "tm_aot_dot.h"
 #include "tm_k_fc.h"
 
-void tm_k_fc(const tm_fc_params_t *p, const int8_t *in, int8_t *out)
+/* Output o + j from acc[j] (in tm_fc_row; constant j keeps acc in registers). The
+ * multiplier index is o + j per channel, else 0 (pc_step 1 or 0). */
+#define TM_FC_RQ(j) do { \
+        const int32_t c_i_ = (o + (j)) * pc_step; \
+        const tm_aot_rq_t c_ = tm_aot_rq_ch(mult[c_i_], shift[c_i_], mode); \
+        y[o + (j)] = tm_aot_rq_apply(c_, acc[(j)], zp, lo, hi, mode); \
+    } while (0)
+
+/* One batch row; mode: the requantization (TM_RQ_*), a constant in each copy. With
+ * `pan` (tm_k_fc_pan, a constant too) the row is expanded once into a panel in buf
+ * (tm_xprep1) that every group of 4 outputs reads; else the input is read in place. */
+TM_AOT_INLINE void tm_fc_row(const tm_fc_params_t *p, const int8_t *x, int8_t *y, const int mode,
+                             const int pan, int8_t *buf)
 {
-    const int32_t n = p->in_features;
-    int32_t b, o;
-    for (b = 0; b < p->batches; ++b) {
-        const int8_t *x = in + (size_t)b * (size_t)n;
-        int8_t *y = out + (size_t)b * (size_t)p->out_features;
-        for (o = 0; o + 2 <= p->out_features; o += 2) {
-            int32_t a0 = p->bias[o], a1 = p->bias[o + 1];
-            const int32_t c0 = p->per_channel ? o : 0;
-            const int32_t c1 = p->per_channel ? o + 1 : 0;
-            tm_dot2_s8(x, p->filter + (size_t)o * (size_t)n,
-                           p->filter + (size_t)(o + 1) * (size_t)n, n, &a0, &a1);
-            y[o] = tm_aot_requant(a0, p->mult[c0], p->shift[c0], p->out_zp, p->act_min, p->act_max);
-            y[o + 1] = tm_aot_requant(a1, p->mult[c1], p->shift[c1], p->out_zp, p->act_min, p->act_max);
+    const int32_t pc_step = p->per_channel ? 1 : 0;
+    const int32_t *const bias = p->bias, *const mult = p->mult, *const shift = p->shift;
+    const int32_t zp = p->out_zp, lo = p->act_min, hi = p->act_max;
+    const int32_t nf = p->out_features, n = p->in_features;
+    const int32_t kf = n >> 2, kq = (n + 3) >> 2;    /* whole quads, all quads */
+    const int8_t *w = p->filter;
+    int8_t xt[4] = {0, 0, 0, 0};                      /* the last partial quad */
+    int32_t acc[4];
+    int32_t o = 0, j;
+    for (j = 0; j < (n & 3); ++j) {
+        xt[j] = x[4 * kf + j];
+    }
+    if (pan) {
+        const tm_xp1_t xp = tm_xprep1(x, n, kq, buf);
+        for (; o < nf; o += 4, w += (size_t)kq * 16u) {
+            const int32_t nb = nf - o < 4 ? nf - o : 4;
+            for (j = 0; j < nb; ++j) {
+                acc[j] = bias[o + j];
+            }
+            if (nb == 4) {
+                tm_mm1_4(xp, w, kq, acc);
+                TM_FC_RQ(0);
+                TM_FC_RQ(1);
+                TM_FC_RQ(2);
+                TM_FC_RQ(3);
+            } else {
+                tm_mm1_n(xp, w, kq, nb, acc);
+                for (j = 0; j < nb; ++j) {
+                    TM_FC_RQ(j);
+                }
+            }
         }
-        for (; o < p->out_features; ++o) {
-            const int32_t c = p->per_channel ? o : 0;
-            const int32_t a = tm_dot_s8(x, p->filter + (size_t)o * (size_t)n, n, p->bias[o]);
-            y[o] = tm_aot_requant(a, p->mult[c], p->shift[c], p->out_zp, p->act_min, p->act_max);
+        return;
+    }
+    for (; o < nf; o += 4, w += (size_t)kq * 16u) {
+        const int32_t nb = nf - o < 4 ? nf - o : 4;
+        if (nb == 4) {
+            acc[0] = bias[o]; acc[1] = bias[o + 1]; acc[2] = bias[o + 2]; acc[3] = bias[o + 3];
+            tm_mm1s_4(x, w, kf, acc);
+            if (kq > kf) {
+                tm_mm1s_4(xt, w + (size_t)kf * 16u, 1, acc);
+            }
+            TM_FC_RQ(0);
+            TM_FC_RQ(1);
+            TM_FC_RQ(2);
+            TM_FC_RQ(3);
+        } else {
+            for (j = 0; j < nb; ++j) {
+                acc[j] = bias[o + j];
+            }
+            tm_mm1s_n(x, w, kf, nb, acc);
+            if (kq > kf) {
+                tm_mm1s_n(xt, w + (size_t)kf * 4u * (size_t)nb, 1, nb, acc);
+            }
+            for (j = 0; j < nb; ++j) {
+                TM_FC_RQ(j);
+            }
         }
     }
 }
 
+/* Each entry point gets its own copies (pan is a constant), so a model links only
+ * the FC form it uses. */
+TM_AOT_INLINE void tm_fc_all(const tm_fc_params_t *p, const int8_t *in, int8_t *out,
+                             const int pan, int8_t *buf)
+{
+    const int32_t n = p->in_features;
+    const int mode = tm_aot_rq_mode(p->rq_fast, p->act_min, p->act_max);
+    int32_t b;
+    for (b = 0; b < p->batches; ++b) {
+        const int8_t *x = in + (size_t)b * (size_t)n;
+        int8_t *y = out + (size_t)b * (size_t)p->out_features;
+        /* one copy per requantization form (the requantization is a small part of
+         * an FC's work; per-tensor or per-channel is a run-time index) */
+        if (mode == TM_RQ_FULL) {
+            tm_fc_row(p, x, y, TM_RQ_FULL, pan, buf);
+        } else if (mode == TM_RQ_FAST) {
+            tm_fc_row(p, x, y, TM_RQ_FAST, pan, buf);
+        } else {
+            tm_fc_row(p, x, y, TM_RQ_TFLM, pan, buf);
+        }
+    }
+}
+
+void tm_k_fc(const tm_fc_params_t *p, const int8_t *in, int8_t *out)
+{
+    tm_fc_all(p, in, out, 0, NULL);
+}
+
+void tm_k_fc_pan(const tm_fc_params_t *p, const int8_t *in, int8_t *out, int8_t *scratch)
+{
+    tm_fc_all(p, in, out, 1, scratch);
+}

@@ -132,13 +132,15 @@ def conv_im2col(g: dict, reverse: bool) -> Access:
 
 
 def conv_1x1(g: dict, reverse: bool) -> Access:
-    """tm_k_conv_1x1: the input pixels are read in place, once per output channel
-    pair (then a tail channel), and each pair's outputs are stored before the next
-    pair is computed: the block's inputs are read until its last channel step."""
+    """tm_k_conv_1x1: the input pixels are read in place, once per group of 4 output
+    channels (then the last, smaller group), and each group's outputs are stored
+    before the next group is computed: the block's inputs are read until its last
+    group step. (The Arm DSP variant reads them all into its panel first: earlier,
+    so this pattern holds for it too.)"""
     ic, oc = g["in_c"], g["out_c"]
     tr = _Trace(g["in_h"] * g["in_w"] * ic, g["out_h"] * g["out_w"] * oc)
-    per_block = (oc + 1) // 2
-    ch_step = np.arange(oc) // 2
+    per_block = (oc + 3) // 4
+    ch_step = np.arange(oc) // 4
     last = np.full((g["in_h"], g["in_w"]), -1, np.int64)
     for b, (pix, n) in enumerate(_flat_pairs(g["out_h"] * g["out_w"], reverse)):
         base = b * per_block
@@ -196,6 +198,44 @@ def dwconv(g: dict, reverse: bool) -> Access:
             for iy, ix in _taps(g, oy, ox):
                 tr.read((iy * g["in_w"] + ix) * ic, base + r_step)
             tr.write((oy * g["out_w"] + ox) * oc, base + w_step)
+    return tr.done()
+
+
+def _dw3_row_blocks(g: dict) -> list[tuple[list[int], list[int]]]:
+    """(input columns read, output columns stored) per block of an output row in
+    tm_k_dwconv_3x3: pairs of pixels, then a last single; padding columns are not read."""
+    s, pw, iw, ow = g["stride_w"], g["pad_w"], g["in_w"], g["out_w"]
+    inside = lambda cols: [x for x in cols if 0 <= x < iw]     # noqa: E731
+    blocks, ox = [], 0
+    while ox + 2 <= ow:
+        blocks.append((inside(range(ox * s - pw, ox * s - pw + s + 3)), [ox, ox + 1]))
+        ox += 2
+    for x in range(ox, ow):
+        blocks.append((inside(range(x * s - pw, x * s - pw + 3)), [x]))
+    return blocks
+
+
+def dwconv3x3(g: dict, reverse: bool) -> Access:
+    """tm_k_dwconv_3x3: output rows in order (last first in reverse); each row's blocks
+    (_dw3_row_blocks) left to right, each over every channel: channel c of the block
+    reads its columns in the kernel rows inside the image (a padding row reads a real
+    row with zero weights: the value is unused), then stores its outputs."""
+    c, iw, ow, s = g["in_c"], g["in_w"], g["out_w"], g["stride_h"]
+    tr = _Trace(g["in_h"] * iw * c, g["out_h"] * ow * c)
+    blocks = _dw3_row_blocks(g)
+    ch = np.arange(c, dtype=np.int64)
+    step = 0
+    for oy in (range(g["out_h"] - 1, -1, -1) if reverse else range(g["out_h"])):
+        iys = [iy for iy in range(oy * s - g["pad_h"], oy * s - g["pad_h"] + 3)
+               if 0 <= iy < g["in_h"]]
+        for reads, writes in blocks:
+            steps = step + ch
+            for iy in iys:
+                for ix in reads:
+                    tr.read((iy * iw + ix) * c, steps)
+            for ox in writes:
+                tr.write((oy * ow + ox) * c, steps)
+            step += c
     return tr.done()
 
 

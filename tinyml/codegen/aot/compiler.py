@@ -7,6 +7,7 @@ from pathlib import Path
 
 from ...errors import ModelError, UnsupportedOpError
 from . import emitter, ops as ops_pkg
+from .fuse import fusable_pairs, fuse_conv_add
 from .ir import Graph
 from .ops.base import TFLM_HINT, OpContext
 from .planner import Plan, plan_memory
@@ -79,7 +80,7 @@ def _check_ops_known(g: Graph, registry: dict) -> None:
     others = sorted({op.builtin for op in unknown[1:]} - {unknown[0].builtin})
     msg = (f"op {unknown[0].builtin} is not implemented by the AOT runtime"
            + (f" (nor {', '.join(others)})" if others else "")
-           + f"; supported: {', '.join(sorted(registry))}")
+           + f"; supported: {', '.join(ops_pkg.supported_ops())}")
     try:
         _check_graph(g)
     except ModelError as e:
@@ -87,19 +88,62 @@ def _check_ops_known(g: Graph, registry: dict) -> None:
     OpContext(unknown[0]).unsupported(msg)
 
 
+def _lower(op, lowering) -> OpContext:
+    ctx = OpContext(op)
+    lowering(op, ctx)
+    return ctx
+
+
+def _plan(g: Graph, ctxs: list[OpContext]) -> Plan:
+    return plan_memory(g, {c.op.index: c.aliases for c in ctxs},
+                       {c.op.index: c.scratch_bytes for c in ctxs},
+                       {c.op.index: c.overlaps for c in ctxs})
+
+
+# Fuse every fusable (CONV_2D, ADD) pair, not only where the peak drops: the tests set
+# it to run the fused kernel on every shape they build.
+FUSE_ALL = False
+
+
+def _choose_for_ram(g: Graph, registry: dict) -> tuple[Graph, list[OpContext], Plan]:
+    """Lower g with the fastest kernels, then trade speed for RAM where that lowers the
+    arena's peak, one change at a time (kept only if the peak drops):
+    1. fuse a CONV_2D with its residual ADD (fuse.py), summing in place over the skip;
+    2. give an op whose kernel scratch is part of the peak its low-RAM alternative
+       (ops.LOW_RAM: a CONV_2D gets tm_k_conv_rows / tm_k_conv_direct, with one
+       kernel row of a pixel pair, or one pixel, of scratch; a FULLY_CONNECTED reads
+       its input in place instead of through a panel)."""
+    def lower_all(graph: Graph) -> tuple[Graph, list[OpContext], Plan]:
+        ctxs = [_lower(op, registry[op.builtin]) for op in graph.ops]
+        return graph, ctxs, _plan(graph, ctxs)
+
+    pairs = fusable_pairs(g)
+    if FUSE_ALL:
+        graph, ctxs, plan = lower_all(fuse_conv_add(g, pairs))
+        return graph, ctxs, plan
+    best = lower_all(fuse_conv_add(g, {}))
+    chosen: dict[int, dict] = {}
+    for conv_i, pair in pairs.items():
+        trial = lower_all(fuse_conv_add(g, {**chosen, conv_i: pair}))
+        if trial[2].arena_bytes < best[2].arena_bytes:
+            best, chosen = trial, {**chosen, conv_i: pair}
+    graph, ctxs, plan = best
+    for i, c in enumerate(ctxs):
+        alt = ops_pkg.low_ram(c.op.builtin)
+        if alt is not None and c.scratch_bytes > alt[1](c.op):
+            trial_ctxs = ctxs[:i] + [_lower(c.op, alt[0])] + ctxs[i + 1:]
+            trial_plan = _plan(graph, trial_ctxs)
+            if trial_plan.arena_bytes < plan.arena_bytes:
+                ctxs, plan = trial_ctxs, trial_plan
+    return graph, ctxs, plan
+
+
 def compile_graph(g: Graph, name: str = "model") -> AotResult:
     registry = ops_pkg.load_all()
     g = prune_dead_ops(g)
     _check_ops_known(g, registry)
     _check_graph(g)
-    ctxs: list[OpContext] = []
-    for op in g.ops:
-        ctx = OpContext(op)
-        registry[op.builtin](op, ctx)
-        ctxs.append(ctx)
-    plan = plan_memory(g, {c.op.index: c.aliases for c in ctxs},
-                       {c.op.index: c.scratch_bytes for c in ctxs},
-                       {c.op.index: c.overlaps for c in ctxs})
+    g, ctxs, plan = _choose_for_ram(g, registry)
     verify_plan(g, plan)
     macs = sum(c.macs for c in ctxs)
     weights = sum(int(a.nbytes) for c in ctxs for _, _, a in c.arrays)

@@ -21,7 +21,8 @@ LOWERINGS: dict[str, tuple[str, str]] = {
     "AVERAGE_POOL_2D": ("pool", "lower_avg_pool"),
     "CONCATENATION": ("concat", "lower_concat"),
     "CONV_2D": ("conv", "lower_conv2d"),
-    "DEPTHWISE_CONV_2D": ("conv", "lower_depthwise"),
+    "CONV_2D+ADD": ("conv_add", "lower_conv_add"),   # fused by fuse.py, not a .tflite op
+    "DEPTHWISE_CONV_2D": ("depthwise", "lower_depthwise"),
     "DEQUANTIZE": ("quantize", "lower_dequantize"),
     "EXPAND_DIMS": ("reshape", "_lower_view"),
     "FULLY_CONNECTED": ("fully_connected", "lower_fully_connected"),
@@ -34,6 +35,13 @@ LOWERINGS: dict[str, tuple[str, str]] = {
     "RESHAPE": ("reshape", "_lower_view"),
     "SOFTMAX": ("softmax", "lower_softmax"),
     "SQUEEZE": ("reshape", "_lower_view"),
+}
+# Low-RAM alternatives the compiler may pick for an op where that lowers the arena's
+# peak (compiler._choose_for_ram): builtin -> (module, lowering, function giving the
+# alternative's scratch bytes for an op).
+LOW_RAM: dict[str, tuple[str, str, str]] = {
+    "CONV_2D": ("conv_add", "lower_conv_direct", "direct_scratch_bytes"),
+    "FULLY_CONNECTED": ("fully_connected", "lower_fc_in_place", "fc_in_place_scratch"),
 }
 _registry: dict[str, Callable] = {}
 
@@ -57,5 +65,15 @@ def load_all() -> dict[str, Callable]:
     return _registry
 
 
+def low_ram(builtin: str) -> tuple[Callable, Callable] | None:
+    """(lowering, scratch bytes of an op) of builtin's low-RAM alternative, if any."""
+    if builtin not in LOW_RAM:
+        return None
+    module, fn, scratch = LOW_RAM[builtin]
+    mod = importlib.import_module(f"{__name__}.{module}")
+    return getattr(mod, fn), getattr(mod, scratch)
+
+
 def supported_ops() -> list[str]:
-    return sorted(LOWERINGS)
+    """.tflite builtin ops the runtime compiles (fused ops of fuse.py excluded)."""
+    return sorted(op for op in LOWERINGS if "+" not in op)

@@ -13,12 +13,88 @@ LEFT_SHIFT = 20
 # its 256 possible values, baked at compile time (2 x 1 KB of flash): exactly TFLM's
 # per-element arithmetic, minus two of the three multiplies per element.
 LUT_MIN_ELEMENTS = 1024
+# From this many elements on, the compiler looks for an integer linear form
+# (tm_k_add_lin, about a third of the table kernel's instructions) and proves it
+# against TFLM's arithmetic on all input pairs; below, the search costs more than it saves.
+LIN_MIN_ELEMENTS = 256
 
 
 def input_table(offset: int, mult: int, shift: int) -> np.ndarray:
     """tm_k_add's rescaled input for every int8 value v: index v + 128."""
     return np.array([quant.mul_by_qm_lt1((offset + v) << LEFT_SHIFT, mult, shift)
                      for v in range(-128, 128)], np.int32)
+
+
+def _mul_by_qm_lt1(x: np.ndarray, m: int, shift: int) -> np.ndarray:
+    """quant.mul_by_qm_lt1 over an int64 array (no INT32_MIN * INT32_MIN case: m > 0)."""
+    q = (x * m + (1 << 30)) >> 31
+    e = -shift
+    mask = (1 << e) - 1
+    return (q >> e) + ((q & mask) > (mask >> 1) + (q < 0))
+
+
+def exact_outputs(za: int, zb: int, m1: int, s1: int, m2: int, s2: int, mo: int, so: int,
+                  zo: int, lo: int, hi: int) -> np.ndarray:
+    """TFLM's int8 ADD for every input pair: [a + 128, b + 128] -> output."""
+    v = np.arange(-128, 128, dtype=np.int64)
+    t1 = _mul_by_qm_lt1((v - za) << LEFT_SHIFT, m1, s1)
+    t2 = _mul_by_qm_lt1((v - zb) << LEFT_SHIFT, m2, s2)
+    return np.clip(_mul_by_qm_lt1(t1[:, None] + t2[None, :], mo, so) + zo, lo, hi)
+
+
+def linear_form(ref: np.ndarray, real_a: float, real_b: float, lo: int, hi: int
+                ) -> tuple[int, int, int, int] | None:
+    """(ka, kb, kc, shift) with clamp((ka*a + kb*b + kc) >> shift, lo, hi) == ref for all
+    256 x 256 int8 pairs and no int32 overflow on the way, or None.
+
+    ka, kb are 2^shift times the real rescales real_a, real_b (input over output scale),
+    give or take one; for each, the constants kc that reproduce every pair form an
+    interval, computed directly: a pair with an unclamped result r needs
+    r * 2^shift <= lin + kc < (r + 1) * 2^shift, a pair clamped at lo or hi needs only
+    the bound on its side. The smallest shift with a non-empty interval wins."""
+    v = np.arange(-128, 128, dtype=np.int64)
+    inner, at_lo, at_hi = (ref > lo) & (ref < hi), ref == lo, ref == hi
+    for shift in range(6, 25):
+        one = 1 << shift
+        for ka in sorted({round(one * real_a) + d for d in (0, -1, 1)}):
+            for kb in sorted({round(one * real_b) + d for d in (0, -1, 1)}):
+                lin = ka * v[:, None] + kb * v[None, :]
+                lows = [ref[inner] * one - lin[inner], hi * one - lin[at_hi]]
+                highs = [(ref[inner] + 1) * one - 1 - lin[inner], (lo + 1) * one - 1 - lin[at_lo]]
+                c_lo = max((int(x.max()) for x in lows if x.size), default=None)
+                c_hi = min((int(x.min()) for x in highs if x.size), default=None)
+                kc = c_lo if c_lo is not None else c_hi
+                if kc is None or (c_hi is not None and kc > c_hi):
+                    continue
+                # no int32 overflow whatever order the C compiler sums the terms in
+                if 128 * (abs(ka) + abs(kb)) + abs(kc) >= 1 << 31:
+                    continue
+                got = np.clip((lin + kc) >> shift, lo, hi)
+                if np.array_equal(got, ref):      # holds by construction; checked anyway
+                    return ka, kb, kc, shift
+    return None
+
+
+def multipliers(sa: float, sb: float, so: float) -> tuple[int, int, int, int, int, int]:
+    """TFLM's (in1 mult, shift, in2 mult, shift, out mult, shift) for scales of float32
+    values; ValueError where a multiplier does not fit."""
+    twice_max = 2.0 * float(max(sa, sb))            # max of the float32 scales, in double
+    m1, s1 = quant.quantize_multiplier_smaller_than_one(float(sa) / twice_max)
+    m2, s2 = quant.quantize_multiplier_smaller_than_one(float(sb) / twice_max)
+    mo, so_ = quant.quantize_multiplier_smaller_than_one(twice_max / ((1 << LEFT_SHIFT) * float(so)))
+    return m1, s1, m2, s2, mo, so_
+
+
+def add_linear_form(a, b, y, act_min: int, act_max: int) -> tuple[int, int, int, int] | None:
+    """linear_form of the int8 ADD a + b -> y (tensors), or None (also where TFLM's
+    multipliers do not fit: the plain lowering then reports it)."""
+    sa, sb, so = a.scalar_scale(), b.scalar_scale(), y.scalar_scale()
+    try:
+        m = multipliers(sa, sb, so)
+    except ValueError:
+        return None
+    ref = exact_outputs(a.scalar_zp(), b.scalar_zp(), *m, y.scalar_zp(), act_min, act_max)
+    return linear_form(ref, float(sa) / float(so), float(sb) / float(so), act_min, act_max)
 
 
 def _bcast(ctx: OpContext, a, b, y) -> tuple[list[int], list[int], list[int]] | None:
@@ -52,12 +128,8 @@ def lower_add(op, ctx: OpContext) -> None:
     y = op.outputs[0]
     ctx.require_int8(a, b, y)
     sa, sb, so = a.scalar_scale(), b.scalar_scale(), y.scalar_scale()
-    twice_max = 2.0 * float(max(sa, sb))            # max of the float32 scales, in double
     try:
-        m1, s1 = quant.quantize_multiplier_smaller_than_one(float(sa) / twice_max)
-        m2, s2 = quant.quantize_multiplier_smaller_than_one(float(sb) / twice_max)
-        mo, so_ = quant.quantize_multiplier_smaller_than_one(
-            twice_max / ((1 << LEFT_SHIFT) * float(so)))
+        m1, s1, m2, s2, mo, so_ = multipliers(sa, sb, so)
     except ValueError as e:      # e.g. an output range that collapsed (RELU6 of a negative sum)
         ctx.unsupported(f"output scale {float(so):.3g} is too small for the input scales "
                         f"{float(sa):.3g} and {float(sb):.3g} ({e}); TFLM's int8 ADD cannot "
@@ -72,7 +144,13 @@ def lower_add(op, ctx: OpContext) -> None:
     if bc is not None:
         fields.update(dims=bc[0], a_strides=bc[1], b_strides=bc[2])
     fn = "tm_k_add" if bc is None else "tm_k_add_bcast"
-    if bc is None and y.size >= LUT_MIN_ELEMENTS:
+    lin = None
+    if bc is None and y.size >= LIN_MIN_ELEMENTS:
+        lin = add_linear_form(a, b, y, act_min, act_max)
+    if lin is not None:
+        fn = "tm_k_add_lin"
+        fields.update(lin_a=lin[0], lin_b=lin[1], lin_c=lin[2], lin_shift=lin[3])
+    elif bc is None and y.size >= LUT_MIN_ELEMENTS:
         fn = "tm_k_add_lut"
         fields.update(lut1=ctx.const_array("lut1", input_table(-a.scalar_zp(), m1, s1)),
                       lut2=ctx.const_array("lut2", input_table(-b.scalar_zp(), m2, s2)))

@@ -1,13 +1,13 @@
-"""CONV_2D and DEPTHWISE_CONV_2D, int8 with per-channel int8 weights."""
+"""CONV_2D, int8 with per-channel int8 weights (DEPTHWISE_CONV_2D: ops/depthwise.py,
+which shares the geometry and requantization helpers here)."""
 from __future__ import annotations
 
-import functools
 import re
 
 import numpy as np
 
 from .. import access, quant
-from . import register
+from . import layout, register
 from .base import OpContext
 from .common import bias_values, fold_bias, weighted_io
 
@@ -19,19 +19,6 @@ def _header_int(header: str, macro: str) -> int:
     if m is None:
         raise RuntimeError(f"{macro} not found in {header}")
     return int(m.group(1))
-
-
-@functools.lru_cache(maxsize=None)
-def dw_tap_bytes() -> int:
-    """Bytes per tap pointer in tm_k_dwconv's scratch tables, TM_DW_TAP_BYTES (the
-    kernel checks sizeof(pointer) <= it at compile time). The tables live in the
-    arena, so the depthwise kernel has no tap limit and its RAM is in the plan."""
-    return _header_int("tm_k_dwconv.h", "TM_DW_TAP_BYTES")
-
-
-def dw_scratch_bytes(taps: int, in_c: int) -> int:
-    """TM_DW_SCRATCH_BYTES(taps, in_c) of tm_k_dwconv.h: two tap tables + zero-point row."""
-    return 2 * taps * dw_tap_bytes() + in_c
 
 
 def out_size(padding: str, n: int, k: int, stride: int, dil: int) -> int:
@@ -101,11 +88,11 @@ def lower_conv2d(op, ctx: OpContext) -> None:
     bias = fold_bias(ctx, bias_values(ctx, b, out_c), wd, x.scalar_zp())
     in_place = g["batches"] == 1       # the kernels' access mirrors assume one image
     one_by_one = k_h == 1 and k_w == 1 and g["pad_h"] == 0 and g["pad_w"] == 0
-    # im2col rows (and filter rows) padded to a multiple of 4 with zero weights: no
-    # scalar tail in the dot products (first layers: 3x3x3 = 27 -> 28)
-    k_stride = g["in_c"] if one_by_one else -(-wd.shape[1] // 4) * 4
-    wp = np.zeros((out_c, k_stride), np.int8)
-    wp[:, :wd.shape[1]] = wd
+    # filter rows (and im2col rows) padded to a multiple of 4 with zero weights: no
+    # scalar tail in the dot products (first layers: 3x3x3 = 27 -> 28), and
+    # interleaved in groups of 4 output channels as the kernels' panels read them
+    k_stride = layout.quad_pad(wd.shape[1])
+    wp = layout.interleave4(wd, k_stride)
     fields = dict(g, in_zp=x.scalar_zp(), filter=ctx.const_array("filter", wp),
                   bias=ctx.const_array("bias", bias),
                   reverse=ctx.direction() if in_place else 0, k_stride=k_stride)
@@ -113,44 +100,15 @@ def lower_conv2d(op, ctx: OpContext) -> None:
     p = ctx.params("tm_conv_params_t", fields)
     ctx.include("tm_k_conv.h")
     if one_by_one:
-        ctx.call(f"tm_k_conv_1x1(&{p}, {ctx.buf(x)}, {ctx.buf(y)});")
+        s = ctx.scratch(4 * k_stride)   # TM_CONV_PANEL_BYTES: the two pixels' panel
+        ctx.call(f"tm_k_conv_1x1(&{p}, {ctx.buf(x)}, {ctx.buf(y)}, {s});")
         pattern = access.conv_1x1
     else:
-        s = ctx.scratch(2 * k_stride)   # im2col of two output pixels
+        # TM_CONV_SCRATCH_BYTES: the two pixels' panel (+ their int8 im2col rows
+        # when in_c is not a multiple of 4)
+        s = ctx.scratch(4 * k_stride + (2 * k_stride if g["in_c"] % 4 else 0))
         ctx.call(f"tm_k_conv(&{p}, {ctx.buf(x)}, {ctx.buf(y)}, {s});")
         pattern = access.conv_im2col
     if in_place:
         ctx.overlap(0, 0, pattern(g, reverse=False), pattern(g, reverse=True))
     ctx.add_macs(g["batches"] * g["out_h"] * g["out_w"] * out_c * k_h * k_w * g["in_c"])
-
-
-@register("DEPTHWISE_CONV_2D")
-def lower_depthwise(op, ctx: OpContext) -> None:
-    x, w, b, y = weighted_io(op, ctx)
-    if len(w.shape) != 4 or w.shape[0] != 1:
-        ctx.unsupported(f"depthwise filter must be [1, kh, kw, C], got {list(w.shape)}", w)
-    _, k_h, k_w, out_c = w.shape
-    g = _geometry(op, ctx, x, y, k_h, k_w)
-    in_c = g["in_c"]
-    if out_c != g["out_c"] or out_c % in_c:
-        ctx.unsupported(f"{out_c} output channels is not a multiple of {in_c} inputs", w)
-    mult = out_c // in_c
-    if int(op.options.get("depth_multiplier", mult) or mult) != mult:
-        # TFLM derives the multiplier from the shapes too; a mismatching option is odd.
-        ctx.unsupported("depth_multiplier option does not match the shapes", w)
-    # Fold -in_zp * sum over all taps into the bias (padding taps read in_zp: adds 0).
-    wd = w.data.reshape(k_h * k_w, out_c)
-    bias = fold_bias(ctx, bias_values(ctx, b, out_c), wd.T, x.scalar_zp())
-    in_place = g["batches"] == 1
-    fields = dict(g, depth_mult=mult, in_zp=x.scalar_zp(),
-                  filter=ctx.const_array("filter", wd.reshape(-1)),
-                  bias=ctx.const_array("bias", bias),
-                  reverse=ctx.direction() if in_place else 0)
-    fields.update(_requant(ctx, x, w, y, out_c))
-    p = ctx.params("tm_dwconv_params_t", fields)
-    ctx.include("tm_k_dwconv.h")
-    s = ctx.scratch(dw_scratch_bytes(k_h * k_w, in_c))   # tap tables + zero-point row
-    ctx.call(f"tm_k_dwconv(&{p}, {ctx.buf(x)}, {ctx.buf(y)}, {s});")
-    if in_place:
-        ctx.overlap(0, 0, access.dwconv(g, reverse=False), access.dwconv(g, reverse=True))
-    ctx.add_macs(g["batches"] * g["out_h"] * g["out_w"] * out_c * k_h * k_w)

@@ -4,13 +4,30 @@ from __future__ import annotations
 import numpy as np
 
 from .. import quant
-from . import register
+from . import layout, register
 from .base import OpContext
 from .common import bias_values, fold_bias, weighted_io
+from .conv import rq_fast
 
 
 @register("FULLY_CONNECTED")
 def lower_fully_connected(op, ctx: OpContext) -> None:
+    """tm_k_fc_pan: each input row expanded once into a panel in scratch (2 bytes per
+    input feature); the compiler falls back to lower_fc_in_place where that scratch
+    would raise the arena's peak (ops.LOW_RAM)."""
+    _lower_fc(op, ctx, panel=True)
+
+
+def lower_fc_in_place(op, ctx: OpContext) -> None:
+    """tm_k_fc: the input read in place, no scratch."""
+    _lower_fc(op, ctx, panel=False)
+
+
+def fc_in_place_scratch(op) -> int:
+    return 0
+
+
+def _lower_fc(op, ctx: OpContext, panel: bool) -> None:
     x, w, b, y = weighted_io(op, ctx)
     if op.options.get("weights_format", 0) != 0:
         ctx.unsupported("shuffled weights format is not supported", w)
@@ -33,17 +50,24 @@ def lower_fully_connected(op, ctx: OpContext) -> None:
         mults, shifts, per_channel = [m], [s], 0
 
     wd = w.data.reshape(out_f, in_f)
+    k_pad = layout.quad_pad(in_f)
     bias = fold_bias(ctx, bias_values(ctx, b, out_f), wd, x.scalar_zp())
     fields = {
         "batches": batches, "in_features": in_f, "out_features": out_f,
-        "filter": ctx.const_array("filter", wd),
+        # rows padded to a multiple of 4, 4 output features interleaved (layout.py)
+        "filter": ctx.const_array("filter", layout.interleave4(wd, k_pad)),
         "bias": ctx.const_array("bias", bias),
         "mult": ctx.const_array("mult", np.asarray(mults, np.int32)),
         "shift": ctx.const_array("shift", np.asarray(shifts, np.int32)),
         "per_channel": per_channel,
         "out_zp": y.scalar_zp(), "act_min": act_min, "act_max": act_max,
+        "rq_fast": rq_fast(mults, shifts),
     }
     p = ctx.params("tm_fc_params_t", fields)
     ctx.include("tm_k_fc.h")
-    ctx.call(f"tm_k_fc(&{p}, {ctx.buf(x)}, {ctx.buf(y)});")
+    if panel:
+        s = ctx.scratch(2 * k_pad)             # TM_FC_PANEL_BYTES(in_f)
+        ctx.call(f"tm_k_fc_pan(&{p}, {ctx.buf(x)}, {ctx.buf(y)}, {s});")
+    else:
+        ctx.call(f"tm_k_fc(&{p}, {ctx.buf(x)}, {ctx.buf(y)});")
     ctx.add_macs(batches * in_f * out_f)
