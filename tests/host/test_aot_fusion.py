@@ -155,3 +155,22 @@ def test_plain_direct_conv_matches_tflm(monkeypatch):
         assert plain and all(res.kernels[i] in ("tm_k_conv_direct", "tm_k_conv_rows")
                              for i in plain)
     assert "tm_k_conv_rows" in res.kernels
+
+
+@functools.lru_cache(maxsize=None)
+def view_skip_tflite() -> bytes:
+    """The skip tensor is a RESHAPE view of a tensor that is read after the ADD."""
+    k = _keras()
+    L = k.layers
+    inp = k.Input((6, 6, 4))
+    c = L.Conv2D(4, 3, padding="same")(inp)
+    f = L.Reshape((144,))(c)
+    x = L.Reshape((6, 6, 4))(f)
+    a = L.Add()([x, L.Conv2D(4, 3, padding="same")(L.Conv2D(4, 3, padding="same")(x))])
+    out = L.Add()([L.Dense(3)(L.Flatten()(a)), L.Dense(3)(f)])     # f read after the ADD
+    return to_int8_tflite(k.Model(inp, out))
+
+
+def test_no_fusion_over_a_view(fuse_all):
+    res = assert_bit_exact(view_skip_tflite(), n_inputs=4)
+    assert "RESHAPE" in res.ops and "CONV_2D+ADD" not in res.ops

@@ -19,25 +19,27 @@ from .ops.add import add_linear_form
 from .quant import activation_range
 
 FUSED_CONV_ADD = "CONV_2D+ADD"
+_VIEW_OPS = ("RESHAPE", "SQUEEZE", "EXPAND_DIMS")    # lowered as aliases (ops/reshape.py)
 
 
 def _skip_operand(conv: Op, add: Op, last_use: dict[int, int], pos: int,
-                  graph_io: set[int]) -> int | None:
+                  excluded: set[int]) -> int | None:
     """Index (0/1) of the ADD input that is the skip tensor, if the pair can fuse."""
     y = conv.outputs[0]
     if len(add.inputs) != 2 or any(t is None for t in add.inputs):
         return None
     ins = [t.index for t in add.inputs]
-    if ins.count(y.index) != 1 or last_use.get(y.index) != pos + 1 or y.index in graph_io:
+    if ins.count(y.index) != 1 or last_use.get(y.index) != pos + 1 or y.index in excluded:
         return None
     k = 1 - ins.index(y.index)
     x, out = add.inputs[k], add.outputs[0]
     same = tuple(x.shape) == tuple(y.shape) == tuple(out.shape)
     int8 = all(t.dtype == "int8" and t.scale.size == 1 for t in (x, y, out))
-    # the sum overwrites x: nothing may read x after the ADD, x is no graph edge, and
-    # x is not the conv's own input (later pixels still read it)
+    # the sum overwrites x: nothing may read x after the ADD, x is no graph edge nor
+    # shares its buffer (`excluded`), and x is not the conv's own input (later pixels
+    # still read it)
     if not (same and int8 and not x.is_const and last_use.get(x.index) == pos + 1
-            and x.index not in graph_io and x.index != conv.inputs[0].index
+            and x.index not in excluded and x.index != conv.inputs[0].index
             and len(y.shape) == 4 and y.shape[0] == 1):
         return None
     return k
@@ -53,11 +55,15 @@ def fusable_pairs(g: Graph) -> dict[int, dict]:
             if t is not None:
                 last_use[t.index] = pos
     graph_io = {t.index for t in (*g.inputs, *g.outputs)}
+    # tensors sharing a buffer with another (views: RESHAPE and kin alias their input);
+    # a skip tensor among them could be read through its alias after the sum overwrote it
+    shared = {t.index for op in g.ops if op.builtin in _VIEW_OPS
+              for t in (*op.inputs[:1], *op.outputs) if t is not None}
     pairs: dict[int, dict] = {}
     for pos, (op, nxt) in enumerate(zip(g.ops, g.ops[1:])):
         if op.builtin != "CONV_2D" or nxt.builtin != "ADD":
             continue
-        k = _skip_operand(op, nxt, last_use, pos, graph_io)
+        k = _skip_operand(op, nxt, last_use, pos, graph_io | shared)
         if k is None:
             continue
         out = nxt.outputs[0]
