@@ -30,8 +30,8 @@
 /* All channels of one pixel whose input is `nseg` segments of `seg` bytes, `step`
  * bytes apart (interior: the kernel rows in the image; border: one im2col row). */
 static void tm_ca_1px(const tm_conv_params_t *p, const tm_add_params_t *add,
-                             const int8_t *x, int32_t nseg, int32_t seg, size_t step,
-                             int8_t *y, const int has_add, const int rq_fast)
+                      const int8_t *x, int32_t nseg, int32_t seg, size_t step,
+                      int8_t *y, const int has_add, const int rq_fast)
 {
     TM_REQ_LOCALS(p);
     TM_CA_ADD_LOCALS(add);
@@ -59,9 +59,9 @@ static void tm_ca_1px(const tm_conv_params_t *p, const tm_add_params_t *add,
 
 /* Two interior pixels (inputs x0, x1, outputs y0, y1) in 2x2 blocks. */
 static void tm_ca_2px(const tm_conv_params_t *p, const tm_add_params_t *add,
-                             const int8_t *x0, const int8_t *x1, int32_t nseg, int32_t seg,
-                             size_t step, int8_t *y0, int8_t *y1, const int has_add,
-                             const int rq_fast)
+                      const int8_t *x0, const int8_t *x1, int32_t nseg, int32_t seg,
+                      size_t step, int8_t *y0, int8_t *y1, const int has_add,
+                      const int rq_fast)
 {
     TM_REQ_LOCALS(p);
     TM_CA_ADD_LOCALS(add);
@@ -114,8 +114,8 @@ static void tm_ca_im2col(const tm_conv_params_t *p, const int8_t *img, int32_t o
 }
 
 static void tm_ca_run(const tm_conv_params_t *p, const tm_add_params_t *add,
-                             const int8_t *in, int8_t *out, int8_t *scratch,
-                             const int has_add, const int rq_fast)
+                      const int8_t *in, int8_t *out, int8_t *scratch,
+                      const int has_add, const int rq_fast)
 {
     const size_t in_c = (size_t)p->in_c, nc = (size_t)p->out_c;
     const int32_t seg = p->k_w * p->in_c;
@@ -191,9 +191,8 @@ static void tm_rows_fill(const tm_conv_params_t *p, const int8_t *img, int32_t o
 /* Output pixels pix and pix + 1 (`two`; else slot 1 repeats pix and is dropped),
  * channels c0 .. c0 + nch - 1 (c0 a multiple of 4). */
 static void tm_rows_block(const tm_conv_params_t *p, const tm_add_params_t *add,
-                                 const int8_t *img, int8_t *oimg, int8_t *buf, int32_t pix,
-                                 int two, int32_t c0, int32_t nch, const int has_add,
-                                 const int rq_fast)
+                          const int8_t *img, int8_t *oimg, int8_t *buf, int32_t pix, int two,
+                          int32_t c0, int32_t nch, const int has_add, const int rq_fast)
 {
     TM_REQ_LOCALS(p);
     TM_CA_ADD_LOCALS(add);
@@ -249,8 +248,8 @@ static void tm_rows_block(const tm_conv_params_t *p, const tm_add_params_t *add,
 }
 
 static void tm_rows_run(const tm_conv_params_t *p, const tm_add_params_t *add,
-                               const int8_t *in, int8_t *out, int8_t *buf, const int has_add,
-                               const int rq_fast)
+                        const int8_t *in, int8_t *out, int8_t *buf, const int has_add,
+                        const int rq_fast)
 {
     const int32_t npix = p->out_h * p->out_w;
     int32_t b, pix, c0;
