@@ -63,8 +63,12 @@ def build(res: AotResult, extra_flags: tuple[str, ...] = ()) -> Path:
     for name, text in res.files.items():
         (tmp / name).write_text(text)
     srcs = [str(tmp / n) for n in sorted(res.files) if n.endswith(".c")]
+    # the kernels come from runtime_lib() (compiled once per flag set); the rest of the
+    # runtime (tm_rt_aot.c includes the model header) is compiled with the model
+    rest = [str(s) for s in runtime_sources() if not s.name.startswith("tm_k_")]
     cmd = ["gcc", *CFLAGS, *extra_flags, f"-I{tmp}", f"-I{RUNTIME_DIR}", f"-I{FIRMWARE_RUNTIME}",
-           *srcs, *map(str, runtime_sources()), str(HERE / "aot_main.c"), "-o", str(tmp / "aot_model")]
+           *srcs, *rest, str(HERE / "aot_main.c"), str(runtime_lib(extra_flags)),
+           "-o", str(tmp / "aot_model")]
     proc = subprocess.run(cmd, capture_output=True, text=True)
     if proc.returncode != 0:
         raise AssertionError(f"gcc failed:\n{' '.join(cmd)}\n{proc.stderr}")
