@@ -165,27 +165,33 @@ RQ_MAIN = r"""
 #include <stdio.h>
 #include <stdlib.h>
 #include "tm_aot.h"
-/* stdin: acc m shift zp lo hi; stdout: tm_aot_requant, then tm_aot_rq_apply in the
- * forms the arguments allow (TFLM always; FAST when rq_fast holds; FULL when also
- * lo = -128 and hi = 127), -999 where a form does not apply. */
+/* stdin: acc m shift zp lo hi rm1 half; stdout: tm_aot_requant, then tm_aot_rq_apply
+ * in the forms the arguments allow (TFLM always; FAST when rq_fast holds; FULL when
+ * also lo = -128 and hi = 127), then FAST from the record {0, m, rm1, half} that
+ * ops/common.py rq_records built (tm_aot_rq_rec), -999 where a form does not apply. */
 int main(void)
 {
-    long acc, m, shift, zp, lo, hi;
-    while (scanf("%ld %ld %ld %ld %ld %ld", &acc, &m, &shift, &zp, &lo, &hi) == 6) {
+    long acc, m, shift, zp, lo, hi, rm1, half;
+    while (scanf("%ld %ld %ld %ld %ld %ld %ld %ld", &acc, &m, &shift, &zp, &lo, &hi, &rm1,
+                 &half) == 8) {
         const int fast = m > (1L << 30) && shift <= -2;
         const int mode = tm_aot_rq_mode(fast, (int32_t)lo, (int32_t)hi);
         const tm_aot_rq_t c0 = tm_aot_rq_ch((int32_t)m, (int32_t)shift, TM_RQ_TFLM);
         int r1 = tm_aot_rq_apply(c0, (int32_t)acc, (int32_t)zp, (int32_t)lo, (int32_t)hi, TM_RQ_TFLM);
-        int r2 = -999, r3 = -999;
+        int r2 = -999, r3 = -999, r4 = -999;
         if (fast) {
+            const int32_t rec[TM_AOT_RQC_WORDS] = {0, (int32_t)m, (int32_t)rm1, (int32_t)half};
+            r4 = tm_aot_rq_apply(tm_aot_rq_rec(rec), (int32_t)acc, (int32_t)zp, (int32_t)lo,
+                                 (int32_t)hi, mode);
             const tm_aot_rq_t c = tm_aot_rq_ch((int32_t)m, (int32_t)shift, TM_RQ_FAST);
             r2 = tm_aot_rq_apply(c, (int32_t)acc, (int32_t)zp, (int32_t)lo, (int32_t)hi, TM_RQ_FAST);
             if (mode == TM_RQ_FULL) {
                 r3 = tm_aot_rq_apply(c, (int32_t)acc, (int32_t)zp, -128, 127, TM_RQ_FULL);
             }
         }
-        printf("%d %d %d %d\n", tm_aot_requant((int32_t)acc, (int32_t)m, (int)shift, (int32_t)zp,
-                                               (int32_t)lo, (int32_t)hi), r1, r2, r3);
+        printf("%d %d %d %d %d\n", tm_aot_requant((int32_t)acc, (int32_t)m, (int)shift,
+                                                  (int32_t)zp, (int32_t)lo, (int32_t)hi),
+               r1, r2, r3, r4);
     }
     return 0;
 }
@@ -193,8 +199,10 @@ int main(void)
 
 
 def test_rq_forms_equal_tflm_requant():
-    """tm_aot_rq_ch / tm_aot_rq_apply in each form give tm_aot_requant's result
-    (itself checked against the exact TFLM model by test_aot_fx.py)."""
+    """tm_aot_rq_ch / tm_aot_rq_apply in each form, and the compiler's per-channel
+    records (rq_records, read by tm_aot_rq_rec), give tm_aot_requant's result (itself
+    checked against the exact TFLM model by test_aot_fx.py)."""
+    from tinyml.codegen.aot.ops.common import rq_records
     _BUILD_ROOT.mkdir(parents=True, exist_ok=True)
     src = _BUILD_ROOT / "rq_forms_main.c"
     src.write_text(RQ_MAIN)
@@ -210,17 +218,26 @@ def test_rq_forms_equal_tflm_requant():
         shift = int(rng.integers(-31, 3))
         zp = int(rng.choice([-128, -5, 0, 127]))
         lo, hi = (-128, 127) if rng.random() < 0.5 else (max(zp, -128), 127)
-        lines.append(f"{acc} {m} {shift} {zp} {lo} {hi}")
+        rm1 = half = 0
+        if m > (1 << 30) and shift <= -2:
+            _, _, rm1, half = rq_records(np.zeros(1, np.int32), [m], [shift]).tolist()
+        lines.append(f"{acc} {m} {shift} {zp} {lo} {hi} {rm1} {half}")
     out = subprocess.run([str(exe)], input="\n".join(lines) + "\n", capture_output=True,
                          text=True, check=True).stdout.split("\n")
     full = fast = 0
     for line in out[:-1]:
-        ref, r1, r2, r3 = map(int, line.split())
+        ref, r1, r2, r3, r4 = map(int, line.split())
         assert r1 == ref
         if r2 != -999:
             fast += 1
-            assert r2 == ref
+            assert r2 == ref and r4 == ref
         if r3 != -999:
             full += 1
             assert r3 == ref
     assert fast > 1000 and full > 500
+    # one multiplier (per-tensor weights) is repeated for each channel's bias
+    rec = rq_records(np.array([7, -9, 11], np.int32), [(1 << 30) + 5], [-3]).reshape(3, 4)
+    assert rec.tolist() == [[7, (1 << 30) + 5, 2, 2], [-9, (1 << 30) + 5, 2, 2],
+                            [11, (1 << 30) + 5, 2, 2]]
+    with pytest.raises(ValueError, match="shift <= -2"):
+        rq_records(np.zeros(2, np.int32), [1 << 30, 1 << 30], [-2, -1])

@@ -155,6 +155,20 @@ TM_AOT_INLINE tm_aot_rq_t tm_aot_rq_ch(int32_t m, int32_t shift, const int mode)
     return c;
 }
 
+/* The one-rounding modes from a channel record the compiler precomputed
+ * (ops/common.py rq_records): {bias, m, rm1, half}, TM_AOT_RQC_WORDS int32 each, so
+ * a kernel loads one record per output channel and derives nothing from the shift. */
+#define TM_AOT_RQC_WORDS 4
+TM_AOT_INLINE tm_aot_rq_t tm_aot_rq_rec(const int32_t *r)
+{
+    tm_aot_rq_t c;
+    c.m = r[1];
+    c.shift = -(r[2] + 1);
+    c.rm1 = r[2];
+    c.half = (uint32_t)r[3];
+    return c;
+}
+
 TM_AOT_INLINE int8_t tm_aot_rq_apply(tm_aot_rq_t c, int32_t acc, int32_t out_zp,
                                      int32_t act_min, int32_t act_max, const int mode)
 {

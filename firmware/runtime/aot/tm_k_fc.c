@@ -14,11 +14,14 @@
 #include "tm_aot_dot.h"
 #include "tm_k_fc.h"
 
-/* Output o + j from acc[j] (in tm_fc_row; constant j keeps acc in registers). The
- * multiplier index is o + j per channel, else 0 (pc_step 1 or 0). */
+/* Output o + j from acc[j] (in tm_fc_row; constant j keeps acc in registers). TFLM
+ * mode: the multiplier index is o + j per channel, else 0 (pc_step 1 or 0); the
+ * one-rounding modes read the feature's record (tm_aot_rq_rec), bias included. */
+#define TM_FC_BIAS(j) (mode == TM_RQ_TFLM ? bias[o + (j)] : rqc[(o + (j)) * TM_AOT_RQC_WORDS])
 #define TM_FC_RQ(j) do { \
         const int32_t c_i_ = (o + (j)) * pc_step; \
-        const tm_aot_rq_t c_ = tm_aot_rq_ch(mult[c_i_], shift[c_i_], mode); \
+        const tm_aot_rq_t c_ = mode == TM_RQ_TFLM ? tm_aot_rq_ch(mult[c_i_], shift[c_i_], mode) \
+                                                  : tm_aot_rq_rec(rqc + (o + (j)) * TM_AOT_RQC_WORDS); \
         y[o + (j)] = tm_aot_rq_apply(c_, acc[(j)], zp, lo, hi, mode); \
     } while (0)
 
@@ -30,6 +33,7 @@ TM_AOT_INLINE void tm_fc_row(const tm_fc_params_t *p, const int8_t *x, int8_t *y
 {
     const int32_t pc_step = p->per_channel ? 1 : 0;
     const int32_t *const bias = p->bias, *const mult = p->mult, *const shift = p->shift;
+    const int32_t *const rqc = p->rqc;
     const int32_t zp = p->out_zp, lo = p->act_min, hi = p->act_max;
     const int32_t nf = p->out_features, n = p->in_features;
     const int32_t kf = n >> 2, kq = (n + 3) >> 2;    /* whole quads, all quads */
@@ -44,16 +48,18 @@ TM_AOT_INLINE void tm_fc_row(const tm_fc_params_t *p, const int8_t *x, int8_t *y
         const tm_xp1_t xp = tm_xprep1(x, n, kq, buf);
         for (; o < nf; o += 4, w += (size_t)kq * 16u) {
             const int32_t nb = nf - o < 4 ? nf - o : 4;
-            for (j = 0; j < nb; ++j) {
-                acc[j] = bias[o + j];
-            }
             if (nb == 4) {
+                acc[0] = TM_FC_BIAS(0); acc[1] = TM_FC_BIAS(1);
+                acc[2] = TM_FC_BIAS(2); acc[3] = TM_FC_BIAS(3);
                 tm_mm1_4(xp, w, kq, acc);
                 TM_FC_RQ(0);
                 TM_FC_RQ(1);
                 TM_FC_RQ(2);
                 TM_FC_RQ(3);
             } else {
+                for (j = 0; j < nb; ++j) {
+                    acc[j] = TM_FC_BIAS(j);
+                }
                 tm_mm1_n(xp, w, kq, nb, acc);
                 for (j = 0; j < nb; ++j) {
                     TM_FC_RQ(j);
@@ -65,7 +71,8 @@ TM_AOT_INLINE void tm_fc_row(const tm_fc_params_t *p, const int8_t *x, int8_t *y
     for (; o < nf; o += 4, w += (size_t)kq * 16u) {
         const int32_t nb = nf - o < 4 ? nf - o : 4;
         if (nb == 4) {
-            acc[0] = bias[o]; acc[1] = bias[o + 1]; acc[2] = bias[o + 2]; acc[3] = bias[o + 3];
+            acc[0] = TM_FC_BIAS(0); acc[1] = TM_FC_BIAS(1);
+            acc[2] = TM_FC_BIAS(2); acc[3] = TM_FC_BIAS(3);
             tm_mm1s_4(x, w, kf, acc);
             if (kq > kf) {
                 tm_mm1s_4(xt, w + (size_t)kf * 16u, 1, acc);
@@ -76,7 +83,7 @@ TM_AOT_INLINE void tm_fc_row(const tm_fc_params_t *p, const int8_t *x, int8_t *y
             TM_FC_RQ(3);
         } else {
             for (j = 0; j < nb; ++j) {
-                acc[j] = bias[o + j];
+                acc[j] = TM_FC_BIAS(j);
             }
             tm_mm1s_n(x, w, kf, nb, acc);
             if (kq > kf) {

@@ -17,7 +17,10 @@ typedef struct {
     int32_t out_zp;
     int32_t act_min;
     int32_t act_max;
-    int32_t rq_fast;           /* 1: every multiplier > 2^30 and shift <= -2 (tm_aot_requant_r2) */
+    int32_t rq_fast;           /* 1: every multiplier > 2^30 and shift <= -2 (tm_aot_requant_r2);
+                                * then bias, mult and shift are NULL and rqc holds them */
+    const int32_t *rqc;        /* rq_fast: [out_features][TM_AOT_RQC_WORDS] records
+                                * {bias, m, rm1, half} (tm_aot_rq_rec), else NULL */
 } tm_fc_params_t;
 
 /* Input read in place: no scratch. */

@@ -26,6 +26,20 @@ def fold_bias(ctx: OpContext, bias: np.ndarray, weights_2d: np.ndarray, input_zp
     return folded.astype(np.int32)
 
 
+def rq_records(bias: np.ndarray, mults, shifts) -> np.ndarray:
+    """Per-channel records {bias, m, rm1, half} (int32, flat) for layers whose every
+    channel takes the one-rounding requantization (conv.rq_fast): r = -shift, rm1 =
+    r - 1, half = 2^(r - 2) (tm_aot_fx.h tm_aot_rq_rec). A single multiplier is
+    repeated for every channel."""
+    n = bias.size
+    m = np.broadcast_to(np.asarray(mults, np.int64), (n,))
+    r = -np.broadcast_to(np.asarray(shifts, np.int64), (n,))
+    if np.any(r < 2):
+        raise ValueError("rq_records needs shift <= -2 on every channel")
+    rec = np.stack([bias.astype(np.int64), m, r - 1, np.left_shift(1, r - 2)], axis=1)
+    return rec.astype(np.int32).reshape(-1)
+
+
 def check_symmetric_filter(ctx: OpContext, w) -> None:
     if w.data is None:
         ctx.unsupported("weights must be constant", w)

@@ -6,7 +6,7 @@ import numpy as np
 from .. import quant
 from . import layout, register
 from .base import OpContext
-from .common import bias_values, fold_bias, weighted_io
+from .common import bias_values, fold_bias, rq_records, weighted_io
 from .conv import rq_fast
 
 
@@ -52,17 +52,22 @@ def _lower_fc(op, ctx: OpContext, panel: bool) -> None:
     wd = w.data.reshape(out_f, in_f)
     k_pad = layout.quad_pad(in_f)
     bias = fold_bias(ctx, bias_values(ctx, b, out_f), wd, x.scalar_zp())
+    fast = rq_fast(mults, shifts)
     fields = {
         "batches": batches, "in_features": in_f, "out_features": out_f,
         # rows padded to a multiple of 4, 4 output features interleaved (layout.py)
         "filter": ctx.const_array("filter", layout.interleave4(wd, k_pad)),
-        "bias": ctx.const_array("bias", bias),
-        "mult": ctx.const_array("mult", np.asarray(mults, np.int32)),
-        "shift": ctx.const_array("shift", np.asarray(shifts, np.int32)),
         "per_channel": per_channel,
         "out_zp": y.scalar_zp(), "act_min": act_min, "act_max": act_max,
-        "rq_fast": rq_fast(mults, shifts),
+        "rq_fast": fast,
     }
+    if fast:       # one record per output feature; the kernel reads nothing else
+        fields.update(rqc=ctx.const_array("rqc", rq_records(bias, mults, shifts)),
+                      bias="NULL", mult="NULL", shift="NULL")
+    else:
+        fields.update(rqc="NULL", bias=ctx.const_array("bias", bias),
+                      mult=ctx.const_array("mult", np.asarray(mults, np.int32)),
+                      shift=ctx.const_array("shift", np.asarray(shifts, np.int32)))
     p = ctx.params("tm_fc_params_t", fields)
     ctx.include("tm_k_fc.h")
     if panel:
