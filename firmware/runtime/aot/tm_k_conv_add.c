@@ -10,6 +10,7 @@
 #define TM_AOT_DOT_IMPL TM_AOT_IMPL_CONV
 #include "tm_aot_dot.h"
 #include "tm_k_conv_add.h"
+#include "tm_k_im2col.h"
 
 /* One output: the conv's int8 value, then (has_add) the sum with the skip byte it
  * replaces (has_add, rq_fast: branches per output, small against its MACs). */
@@ -93,26 +94,6 @@ static void tm_ca_2px(const tm_conv_params_t *p, const tm_add_params_t *add,
     }
 }
 
-/* im2col of output pixel (oy, ox) into col; taps in the padding read the zero point. */
-static void tm_ca_im2col(const tm_conv_params_t *p, const int8_t *img, int32_t oy, int32_t ox,
-                         int8_t *col)
-{
-    const size_t row = (size_t)p->in_c;
-    int32_t ty, tx;
-    for (ty = 0; ty < p->k_h; ++ty) {
-        const int32_t iy = oy * p->stride_h - p->pad_h + ty * p->dil_h;
-        for (tx = 0; tx < p->k_w; ++tx) {
-            const int32_t ix = ox * p->stride_w - p->pad_w + tx * p->dil_w;
-            if (iy >= 0 && iy < p->in_h && ix >= 0 && ix < p->in_w) {
-                memcpy(col, img + ((size_t)iy * (size_t)p->in_w + (size_t)ix) * row, row);
-            } else {
-                memset(col, p->in_zp, row);
-            }
-            col += row;
-        }
-    }
-}
-
 static void tm_ca_run(const tm_conv_params_t *p, const tm_add_params_t *add,
                       const int8_t *in, int8_t *out, int8_t *scratch,
                       const int has_add, const int rq_fast)
@@ -143,7 +124,7 @@ static void tm_ca_run(const tm_conv_params_t *p, const tm_add_params_t *add,
                     tm_ca_1px(p, add, x0, p->k_h, seg, step, yrow + (size_t)ox * nc, has_add, rq_fast);
                     ox += 1;
                 } else {
-                    tm_ca_im2col(p, img, oy, ox, scratch);
+                    tm_conv_im2col(p, img, oy * p->out_w + ox, scratch);
                     tm_ca_1px(p, add, scratch, 1, p->k_stride, 0, yrow + (size_t)ox * nc,
                               has_add, rq_fast);
                     ox += 1;
@@ -155,38 +136,10 @@ static void tm_ca_run(const tm_conv_params_t *p, const tm_add_params_t *add,
 
 /* ---- tm_k_conv_rows: in_c a multiple of 4, weights interleaved (layout.py) ----
  * Per pixel pair and kernel row, the row's taps go into a 2-pixel panel (in place
- * copies or the zero point: tm_pan2_quads / tm_pan2_fill), which every output
+ * copies or the zero point: tm_conv_row_pan), which every output
  * channel group then reads (tm_mm2_4 / tm_mm2_n); the accumulators of up to
  * TM_ROWS_CH channels of both pixels persist across the rows on the stack. */
 #define TM_ROWS_CH 32
-
-/* Panel slot `slot` <- kernel row ky of output pixel (oy, ox): kq quads. */
-static void tm_rows_fill(const tm_conv_params_t *p, const int8_t *img, int32_t oy, int32_t ox,
-                         int32_t ky, int8_t *buf, int32_t kq, int32_t slot)
-{
-    const size_t row = (size_t)p->in_c;
-    const int32_t nq = p->in_c >> 2;
-    const int32_t iy = oy * p->stride_h - p->pad_h + ky * p->dil_h;
-    const int32_t x0 = ox * p->stride_w - p->pad_w;
-    int32_t kx;
-    if (iy < 0 || iy >= p->in_h) {
-        tm_pan2_fill(buf, kq, slot, 0, p->in_zp, kq);
-        return;
-    }
-    if (p->dil_w == 1 && x0 >= 0 && x0 + p->k_w <= p->in_w) {      /* the whole row */
-        tm_pan2_quads(buf, kq, slot, 0, img + ((size_t)iy * (size_t)p->in_w + (size_t)x0) * row, kq);
-        return;
-    }
-    for (kx = 0; kx < p->k_w; ++kx) {
-        const int32_t ix = x0 + kx * p->dil_w;
-        if (ix >= 0 && ix < p->in_w) {
-            tm_pan2_quads(buf, kq, slot, kx * nq,
-                          img + ((size_t)iy * (size_t)p->in_w + (size_t)ix) * row, nq);
-        } else {
-            tm_pan2_fill(buf, kq, slot, kx * nq, p->in_zp, nq);
-        }
-    }
-}
 
 /* Output pixels pix and pix + 1 (`two`; else slot 1 repeats pix and is dropped),
  * channels c0 .. c0 + nch - 1 (c0 a multiple of 4). */
@@ -210,8 +163,8 @@ static void tm_rows_block(const tm_conv_params_t *p, const tm_add_params_t *add,
     }
     for (ky = 0; ky < p->k_h; ++ky) {
         const tm_xp2_t xp = tm_xpan2(buf, kq);
-        tm_rows_fill(p, img, oy0, ox0, ky, buf, kq, 0);
-        tm_rows_fill(p, img, oy1, ox1, ky, buf, kq, 1);
+        tm_conv_row_pan(p, img, oy0, ox0, ky, buf, kq, 0, 0);
+        tm_conv_row_pan(p, img, oy1, ox1, ky, buf, kq, 1, 0);
         for (c = 0; c < nch; c += 4) {
             /* group of channels c0 + c: 4 * nb bytes per quad, this row's quads */
             const int32_t nb = p->out_c - (c0 + c) < 4 ? p->out_c - (c0 + c) : 4;

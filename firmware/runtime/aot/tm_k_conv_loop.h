@@ -14,87 +14,8 @@
 #ifndef TM_K_CONV_LOOP_H
 #define TM_K_CONV_LOOP_H
 
-#include <string.h>
-
 #include "tm_k_conv.h"
-
-/* im2col of output pixel `pix` of one image into col (k_h*k_w*in_c bytes). */
-static void tm_conv_im2col(const tm_conv_params_t *p, const int8_t *img, int32_t pix, int8_t *col)
-{
-    const size_t row = (size_t)p->in_c;
-    const int32_t oy = pix / p->out_w, ox = pix % p->out_w;
-    const int32_t y0 = oy * p->stride_h - p->pad_h;
-    const int32_t x0 = ox * p->stride_w - p->pad_w;
-    /* the kernel row is one contiguous run of the input row when it lies inside */
-    const int row_run = p->dil_w == 1 && x0 >= 0 && x0 + p->k_w <= p->in_w;
-    const size_t run = (size_t)p->k_w * row;
-    int32_t ky, kx;
-    for (ky = 0; ky < p->k_h; ++ky) {
-        const int32_t iy = y0 + ky * p->dil_h;
-        if (row_run && iy >= 0 && iy < p->in_h) {
-            const int8_t *src = img + ((size_t)iy * (size_t)p->in_w + (size_t)x0) * row;
-            if (run >= 16u) {
-                memcpy(col, src, run);
-            } else {
-                size_t i;   /* first layers (1 or 3 channels): a call costs more */
-                for (i = 0; i < run; ++i) {
-                    col[i] = src[i];
-                }
-            }
-            col += run;
-            continue;
-        }
-        for (kx = 0; kx < p->k_w; ++kx) {
-            const int32_t ix = x0 + kx * p->dil_w;
-            if (iy >= 0 && iy < p->in_h && ix >= 0 && ix < p->in_w) {
-                const int8_t *src = img + ((size_t)iy * (size_t)p->in_w + (size_t)ix) * row;
-                if (row >= 16u) {
-                    memcpy(col, src, row);
-                } else {
-                    size_t i;   /* few channels (first layers): a call costs more */
-                    for (i = 0; i < row; ++i) {
-                        col[i] = src[i];
-                    }
-                }
-            } else {
-                memset(col, p->in_zp, row);
-            }
-            col += row;
-        }
-    }
-}
-
-/* im2col of output pixel `pix` straight into slot `slot` of the 2-pixel panel in
- * buf (in_c a multiple of 4: every tap is whole quads, k_stride = k_h*k_w*in_c). */
-static void tm_conv_im2col_pan(const tm_conv_params_t *p, const int8_t *img, int32_t pix,
-                               int8_t *buf, int32_t slot)
-{
-    const size_t row = (size_t)p->in_c;
-    const int32_t nq = p->in_c >> 2, kq = p->k_stride >> 2;
-    const int32_t oy = pix / p->out_w, ox = pix % p->out_w;
-    const int32_t y0 = oy * p->stride_h - p->pad_h;
-    const int32_t x0 = ox * p->stride_w - p->pad_w;
-    const int row_run = p->dil_w == 1 && x0 >= 0 && x0 + p->k_w <= p->in_w;
-    int32_t ky, kx, q = 0;
-    for (ky = 0; ky < p->k_h; ++ky) {
-        const int32_t iy = y0 + ky * p->dil_h;
-        if (row_run && iy >= 0 && iy < p->in_h) {   /* the kernel row in one run */
-            tm_pan2_quads(buf, kq, slot, q,
-                          img + ((size_t)iy * (size_t)p->in_w + (size_t)x0) * row, nq * p->k_w);
-            q += nq * p->k_w;
-            continue;
-        }
-        for (kx = 0; kx < p->k_w; ++kx, q += nq) {
-            const int32_t ix = x0 + kx * p->dil_w;
-            if (iy >= 0 && iy < p->in_h && ix >= 0 && ix < p->in_w) {
-                tm_pan2_quads(buf, kq, slot, q,
-                              img + ((size_t)iy * (size_t)p->in_w + (size_t)ix) * row, nq);
-            } else {
-                tm_pan2_fill(buf, kq, slot, q, p->in_zp, nq);
-            }
-        }
-    }
-}
+#include "tm_k_im2col.h"
 
 /* Output pixel `pix` (and pix + 1 when `two`) of one image. */
 static void tm_conv_do(const tm_conv_params_t *p, const int8_t *img, int8_t *oimg,
