@@ -20,8 +20,9 @@
 #define TM_FC_BIAS(j) (mode == TM_RQ_TFLM ? bias[o + (j)] : rqc[(o + (j)) * TM_AOT_RQC_WORDS])
 #define TM_FC_RQ(j) do { \
         const int32_t c_i_ = (o + (j)) * pc_step; \
-        const tm_aot_rq_t c_ = mode == TM_RQ_TFLM ? tm_aot_rq_ch(mult[c_i_], shift[c_i_], mode) \
-                                                  : tm_aot_rq_rec(rqc + (o + (j)) * TM_AOT_RQC_WORDS); \
+        const tm_aot_rq_t c_ = mode == TM_RQ_TFLM \
+            ? tm_aot_rq_ch(mult[c_i_], shift[c_i_], mode) \
+            : tm_aot_rq_rec(rqc + (o + (j)) * TM_AOT_RQC_WORDS); \
         y[o + (j)] = tm_aot_rq_apply(c_, acc[(j)], zp, lo, hi, mode); \
     } while (0)
 
