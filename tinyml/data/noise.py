@@ -43,17 +43,24 @@ def make(kind: str, n: int, sample_rate: int, rng: np.random.Generator) -> np.nd
     return x / (np.sqrt(np.mean(x ** 2)) + 1e-12)
 
 
-def bank(n: int, sample_rate: int, rng: np.random.Generator) -> dict[str, np.ndarray]:
-    """One long buffer (`n` samples) of every kind; clips take random slices of it,
-    which is much cheaper than shaping fresh noise for every clip."""
-    return {k: make(k, n, sample_rate, rng) for k in KINDS}
+def bank(pieces: int, piece_samples: int, sample_rate: int,
+         rng: np.random.Generator) -> dict[str, np.ndarray]:
+    """Per kind, `pieces` buffers of `piece_samples` (shape (pieces, piece_samples)),
+    each drawn with its own parameters (hum base and harmonics, band centre, ...).
+    Clips take random slices of them, which is much cheaper than shaping fresh
+    noise for every clip. Several draws per kind matter: with one, a split saw a
+    single band centre, and a model trained on one centre could fail on the
+    held-out split's other centre (tts_kws seed 1)."""
+    return {k: np.stack([make(k, piece_samples, sample_rate, rng) for _ in range(pieces)])
+            for k in KINDS}
 
 
 def slice_of(buffers: dict[str, np.ndarray], n: int, rng: np.random.Generator) -> np.ndarray:
-    """`n` samples from a random place of a random kind's buffer."""
+    """`n` samples from a random place of a random piece of a random kind."""
     buf = buffers[KINDS[rng.integers(len(KINDS))]]
-    at = int(rng.integers(0, len(buf) - n + 1))
-    return buf[at:at + n]
+    piece = buf[rng.integers(len(buf))]
+    at = int(rng.integers(0, len(piece) - n + 1))
+    return piece[at:at + n]
 
 
 def rms(x: np.ndarray) -> float:

@@ -44,7 +44,7 @@ from .splits import cap_per_class, shuffled
 NAME = "tts_kws"
 SILENCE, UNKNOWN = "_silence_", "_unknown_"   # as in speech_commands
 SPLITS = ("train", "val", "test")
-CACHE_VERSION = 4
+CACHE_VERSION = 5
 
 # Base voices per split, fixed so that no test voice is ever trained on.
 # English accents first, then other languages' voices reading English words.
@@ -78,7 +78,8 @@ SPEED = (120, 210)        # espeak-ng -s range, words per minute
 SNRS_DB = {"train": (5.0, 10.0, 15.0, 20.0, 30.0, 40.0), "held_out": (10.0, 15.0, 20.0, 30.0, 40.0)}
 SILENCE_RMS = (1e-4, 0.1)  # noise level of `_silence_` clips, drawn log-uniformly
 SPEECH_PEAK = (0.2, 0.95)  # peak of the spoken word after the random gain
-NOISE_CLIPS = 20          # length of each noise kind's buffer, in clips
+NOISE_PIECES = 16         # independent draws of each noise kind per split
+NOISE_PIECE_CLIPS = 2     # length of each draw, in clips
 TRIM_LEVEL = 1e-3          # espeak-ng's margins are digital silence; cut them
 
 
@@ -187,7 +188,7 @@ def _render_split(cfg, seed: int, si: int, s: str, items: list, waves, progress)
     copies = cfg.tts_copies if s == "train" else 1
     snrs = SNRS_DB["train" if s == "train" else "held_out"]
     rng = np.random.default_rng([seed, si, 1])   # per split: a smaller run changes no other split
-    noises = noise.bank(NOISE_CLIPS * spec.clip_samples, cfg.sample_rate, rng)
+    noises = noise.bank(NOISE_PIECES, NOISE_PIECE_CLIPS * spec.clip_samples, cfg.sample_rate, rng)
     split_waves = [(next(waves) if u is not None else None, lab) for u, lab in items]
     vid = np.array([ALL_VOICES.index(u.voice) if u is not None else -1 for u, _ in items] * copies)
     n = len(split_waves) * copies
