@@ -240,6 +240,25 @@ TM_AOT_INLINE void tm_dsp_mm2x2(const tm_dsp_w32_t *x, const int8_t *w, int32_t 
  * words, 4 SXTB16, 8 SMLAD; CMP and BNE once per two quads; 13 registers): gcc's
  * own schedule of the C loop takes 20. */
 #if defined(__GNUC__) && !defined(__clang__) && defined(__thumb2__) && defined(__OPTIMIZE__)
+/* One quad: both pixels' panel words, then the group's two weight words. */
+#define TM_DSP_MM2X2_QUAD \
+    "ldrd %[x0e], %[x0o], [%[x]], #16\n\t" \
+    "ldrd %[x1e], %[x1o], [%[x], #-8]\n\t" \
+    "ldr %[v], [%[w]], #16\n\t" \
+    "sxtb16 %[t], %[v]\n\t" \
+    "smlad %[s00], %[x0e], %[t], %[s00]\n\t" \
+    "smlad %[s10], %[x1e], %[t], %[s10]\n\t" \
+    "sxtb16 %[t], %[v], ror #8\n\t" \
+    "smlad %[s00], %[x0o], %[t], %[s00]\n\t" \
+    "smlad %[s10], %[x1o], %[t], %[s10]\n\t" \
+    "ldr %[v], [%[w], #-12]\n\t" \
+    "sxtb16 %[t], %[v]\n\t" \
+    "smlad %[s01], %[x0e], %[t], %[s01]\n\t" \
+    "smlad %[s11], %[x1e], %[t], %[s11]\n\t" \
+    "sxtb16 %[t], %[v], ror #8\n\t" \
+    "smlad %[s01], %[x0o], %[t], %[s01]\n\t" \
+    "smlad %[s11], %[x1o], %[t], %[s11]\n\t"
+
 TM_AOT_INLINE void tm_dsp_mm2x2_g4(const tm_dsp_w32_t *x, const int8_t *w, int32_t kq, int32_t *a)
 {
     int32_t s00, s01, s10, s11;
@@ -259,38 +278,8 @@ TM_AOT_INLINE void tm_dsp_mm2x2_g4(const tm_dsp_w32_t *x, const int8_t *w, int32
     if (kq > 0) {
         __asm__ volatile(
             "1:\n\t"
-            "ldrd %[x0e], %[x0o], [%[x]], #16\n\t"
-            "ldrd %[x1e], %[x1o], [%[x], #-8]\n\t"
-            "ldr %[v], [%[w]], #16\n\t"
-            "sxtb16 %[t], %[v]\n\t"
-            "smlad %[s00], %[x0e], %[t], %[s00]\n\t"
-            "smlad %[s10], %[x1e], %[t], %[s10]\n\t"
-            "sxtb16 %[t], %[v], ror #8\n\t"
-            "smlad %[s00], %[x0o], %[t], %[s00]\n\t"
-            "smlad %[s10], %[x1o], %[t], %[s10]\n\t"
-            "ldr %[v], [%[w], #-12]\n\t"
-            "sxtb16 %[t], %[v]\n\t"
-            "smlad %[s01], %[x0e], %[t], %[s01]\n\t"
-            "smlad %[s11], %[x1e], %[t], %[s11]\n\t"
-            "sxtb16 %[t], %[v], ror #8\n\t"
-            "smlad %[s01], %[x0o], %[t], %[s01]\n\t"
-            "smlad %[s11], %[x1o], %[t], %[s11]\n\t"
-            "ldrd %[x0e], %[x0o], [%[x]], #16\n\t"
-            "ldrd %[x1e], %[x1o], [%[x], #-8]\n\t"
-            "ldr %[v], [%[w]], #16\n\t"
-            "sxtb16 %[t], %[v]\n\t"
-            "smlad %[s00], %[x0e], %[t], %[s00]\n\t"
-            "smlad %[s10], %[x1e], %[t], %[s10]\n\t"
-            "sxtb16 %[t], %[v], ror #8\n\t"
-            "smlad %[s00], %[x0o], %[t], %[s00]\n\t"
-            "smlad %[s10], %[x1o], %[t], %[s10]\n\t"
-            "ldr %[v], [%[w], #-12]\n\t"
-            "sxtb16 %[t], %[v]\n\t"
-            "smlad %[s01], %[x0e], %[t], %[s01]\n\t"
-            "smlad %[s11], %[x1e], %[t], %[s11]\n\t"
-            "sxtb16 %[t], %[v], ror #8\n\t"
-            "smlad %[s01], %[x0o], %[t], %[s01]\n\t"
-            "smlad %[s11], %[x1o], %[t], %[s11]\n\t"
+            TM_DSP_MM2X2_QUAD
+            TM_DSP_MM2X2_QUAD
             "cmp %[w], %[end]\n\t"
             "bne 1b\n\t"
             : [s00] "+r"(s00), [s01] "+r"(s01), [s10] "+r"(s10), [s11] "+r"(s11),
@@ -305,6 +294,7 @@ TM_AOT_INLINE void tm_dsp_mm2x2_g4(const tm_dsp_w32_t *x, const int8_t *w, int32
     a[2] = s10;
     a[3] = s11;
 }
+#undef TM_DSP_MM2X2_QUAD
 #else
 TM_AOT_INLINE void tm_dsp_mm2x2_g4(const tm_dsp_w32_t *x, const int8_t *w, int32_t kq, int32_t *a)
 {
