@@ -81,8 +81,8 @@ def arm_flash_bytes(files: dict[str, str], workdir: Path) -> tuple[int, int]:
 
 def golden_flash_bytes(in_bytes: int, out_bytes: int, count: int = 10) -> tuple[int, int]:
     """(vectors, bytes) the firmware's golden self-test holds for `count` vectors
-    (tinyml check's default), after the byte budget of tinyml.golden if it has one."""
-    from tinyml import golden
+    (tinyml check's default), after the byte budget of tinyml.model.golden if it has one."""
+    from tinyml.model import golden
     pick = getattr(golden, "firmware_count", None)
     n = pick(count, in_bytes, out_bytes) if pick else count
     return n, n * (in_bytes + out_bytes + 2)          # + int16 label

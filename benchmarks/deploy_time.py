@@ -22,7 +22,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tinyml.stages import STAGES  # noqa: E402
+from tinyml.core.stages import STAGES
 
 
 def fresh_project(dst: Path) -> Path:

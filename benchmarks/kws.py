@@ -18,7 +18,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tinyml import config  # noqa: E402
+from tinyml.config import schema as config
 from tinyml.data import load_dataset, tts_kws  # noqa: E402
 
 TARGET_SECONDS = 120.0

@@ -27,8 +27,8 @@ sys.path.insert(0, str(ROOT / "tests"))          # reference_models
 sys.path.insert(0, str(ROOT / "tests" / "emu"))  # conftest.copy_project
 sys.path.insert(0, str(ROOT / "tests" / "host"))  # aot_harness.tflm_min_arena
 
-from tinyml import golden  # noqa: E402
-from tinyml.measure import MeasureOptions, measure  # noqa: E402
+from tinyml.model import golden
+from tinyml.flows.measure import MeasureOptions, measure
 
 
 def make_run(model: str, n: int, dest: Path) -> Path:
@@ -73,7 +73,7 @@ def main() -> None:
     ap.add_argument("--uart", type=int, default=3, help="samples to time through the UART too")
     a = ap.parse_args()
     from conftest import copy_project
-    from tinyml.export import export
+    from tinyml.flows.export import export
     from tinyml.targets import get_target
     tmp = Path(tempfile.mkdtemp(prefix="tinyml-bench-measure-"))
     try:

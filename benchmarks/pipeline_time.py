@@ -19,7 +19,8 @@ from pathlib import Path
 START = time.perf_counter()
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tinyml import config, pipeline  # noqa: E402
+from tinyml.config import schema as config
+from tinyml.flows import pipeline
 
 
 def main() -> int:

@@ -2,7 +2,7 @@
 
     .venv/bin/python benchmarks/quality.py --seeds 5 [--set prune.sparsity=0.5 ...]
 
-Each seed runs the whole pipeline (`tinyml.pipeline.run_pipeline`) cold, in
+Each seed runs the whole pipeline (`tinyml.flows.pipeline.run_pipeline`) cold, in
 its own process, in a fresh run folder. The seed also picks the data split, so
 the spread covers both. Prints per stage the mean / min / max test accuracy,
 the distillation gain (distilled - alone), the cost of pruning (distilled -
@@ -50,7 +50,8 @@ def _overrides(sets: list[str]) -> dict[str, dict]:
 
 def one_seed(seed: int, runs_dir: str, sets: list[str]) -> dict:
     """Run the pipeline for one seed in this process; return its numbers."""
-    from tinyml import config, pipeline
+    from tinyml.config import schema as config
+    from tinyml.flows import pipeline
     ov = _overrides(sets)
     ov.setdefault("run", {}).update(runs_dir=runs_dir, name=f"seed{seed}", seed=seed)
     cfg = config.load(None, ov)

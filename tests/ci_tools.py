@@ -17,7 +17,7 @@ def missing_tools(names) -> list[str]:
     missing = []
     for name in dict.fromkeys(names):
         if name == "pio":
-            from tinyml.errors import ToolMissingError
+            from tinyml.core.errors import ToolMissingError
             from tinyml.targets.pio import find_pio
             try:
                 find_pio()

@@ -23,7 +23,8 @@ def default_run(tmp_path_factory):
     Returns (run folder, {stage: StageResult}, config). Set TINYML_TEST_RUN to a
     finished run folder (e.g. runs/default) to reuse it instead of training.
     """
-    from tinyml import config, pipeline
+    from tinyml.config import schema as config
+    from tinyml.flows import pipeline
     given = os.environ.get("TINYML_TEST_RUN")
     if given:
         run = Path(given)

@@ -18,7 +18,7 @@ from typing import Callable
 
 import numpy as np
 
-from tinyml.tfcompat import keras, seed_everything
+from tinyml.core.tfcompat import keras, seed_everything
 
 sys.path.insert(0, str(Path(__file__).resolve().parent / "host"))
 from aot_harness import to_int8_tflite  # noqa: E402  (the product converter, seeded rep data)

@@ -13,7 +13,7 @@ from typing import Any, Callable
 import click
 
 from . import __version__
-from .errors import ConfigError, TinymlError
+from .core.errors import ConfigError, TinymlError
 from .targets.budget import RUNTIMES
 
 
@@ -26,7 +26,7 @@ def _handle_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
             click.secho(f"error: {e}", fg="red", err=True)
             sys.exit(e.exit_code)
         except OSError as e:          # full disk, read-only folder, ...: one line, no traceback
-            from .errors import from_os_error
+            from .core.errors import from_os_error
             err = from_os_error(e)
             click.secho(f"error: {err}", fg="red", err=True)
             sys.exit(err.exit_code)
@@ -54,7 +54,7 @@ def _run_options(fn: Callable[..., Any]) -> Callable[..., Any]:
 
 def _load_config(config_path: str | None, run_name: str | None, runs_dir: str | None,
                  dataset: str | None, data_path: str | None, seed: int | None, **extra: dict) -> Any:
-    from . import config
+    from .config import schema as config
     overrides: dict[str, dict[str, Any]] = {
         "run": {"name": run_name, "runs_dir": runs_dir, "seed": seed},
         "data": {"name": dataset, "path": data_path},
@@ -72,14 +72,14 @@ def _samples(value: str) -> int | None:
 
 
 def _print_results(results: Any, cfg: Any) -> None:
-    from .summary import pipeline_lines
+    from .flows.summary import pipeline_lines
     for line in pipeline_lines(results, Path(cfg.run.runs_dir) / cfg.run.name):
         click.echo(line)
 
 
 def _locked(cfg: Any) -> Any:
     """Hold the run folder for this process (a second tinyml on the same run gets a clear error)."""
-    from .runlock import hold
+    from .core.runlock import hold
     return hold(Path(cfg.run.runs_dir) / cfg.run.name)
 
 
@@ -89,7 +89,7 @@ def _stage_command(name: str, stages: list[str], help_text: str) -> click.Comman
     @_handle_errors
     def cmd(config_path, run_name, runs_dir, dataset, data_path, seed, force):
         cfg = _load_config(config_path, run_name, runs_dir, dataset, data_path, seed)
-        from . import pipeline
+        from .flows import pipeline
         with _locked(cfg):
             results = pipeline.run_pipeline(cfg, stages=stages, force=force)
         _print_results(results, cfg)
@@ -111,7 +111,7 @@ def main() -> None:
     7 build, 8 device, 9 missing tool, 10 file system, 11 run folder or port
     busy, 130 interrupted.
     """
-    from .quiet import route_native_logs
+    from .core.quiet import route_native_logs
     route_native_logs()
 
 
@@ -128,7 +128,7 @@ def _own_model_cfg(model_path: str, config_path: str | None, run_name: str | Non
                    runs_dir: str | None, dataset: str | None = None, data_path: str | None = None,
                    seed: int | None = None, **extra: dict) -> tuple[Any, bool]:
     """Config for `--model FILE`: a run folder of its own, data only if the user named some."""
-    from .own_model import default_run_name, wants_data
+    from .importers.own_model import default_run_name, wants_data
     cfg = _load_config(config_path, run_name or default_run_name(model_path), runs_dir, dataset,
                        data_path, seed, **extra)
     return cfg, wants_data(dataset, data_path, config_path)
@@ -145,7 +145,7 @@ _MODEL_HELP = ("Your own int8 .tflite instead of the pipeline's. It gets a run f
 @_handle_errors
 def check(config_path, run_name, runs_dir, dataset, data_path, seed, force, model_path):
     """Host checks: ops, TFLM arena, float vs int8 accuracy, LiteRT vs TFLM, golden vectors."""
-    from . import pipeline
+    from .flows import pipeline
     if model_path:
         cfg, use_data = _own_model_cfg(model_path, config_path, run_name, runs_dir, dataset,
                                        data_path, seed)
@@ -168,7 +168,7 @@ main.add_command(_stage_command("report", ["report"], "Write metrics.json and th
 def pipeline(config_path, run_name, runs_dir, dataset, data_path, seed, force, stages):
     """Run every stage in order: train, distill, prune, quantize, check, report."""
     cfg = _load_config(config_path, run_name, runs_dir, dataset, data_path, seed)
-    from . import pipeline as pl
+    from .flows import pipeline as pl
     chosen = [s.strip() for s in stages.split(",")] if stages else None
     with _locked(cfg):
         results = pl.run_pipeline(cfg, stages=chosen, force=force)
@@ -193,10 +193,10 @@ _PROJECT_HELP = "PlatformIO project folder (holds platformio.ini and firmware/).
 @_handle_errors
 def export(target, runtime, model_path, config_path, run_name, runs_dir, project):
     """Generate the model's C sources into the firmware project (refuses models that don't fit)."""
-    from .export import export as do_export
+    from .flows.export import export as do_export
     extra = {"export": {"target": target, "runtime": runtime}}
     if model_path:
-        from . import pipeline
+        from .flows import pipeline
         cfg, use_data = _own_model_cfg(model_path, config_path, run_name, runs_dir, **extra)
         with _locked(cfg):
             pipeline.check_model(cfg, model_path, progress=True, use_data=use_data)
@@ -215,7 +215,7 @@ def export(target, runtime, model_path, config_path, run_name, runs_dir, project
 @_handle_errors
 def build(target, project):
     """Build the firmware for a target with PlatformIO; print its flash and RAM use."""
-    from .elfsize import usage_line
+    from .targets.elfsize import usage_line
     from .targets import get_target
     t = get_target(target)
     elf = t.build(Path(project))
@@ -313,8 +313,8 @@ def targets():
 def measure(target, port, samples, power, uart, mlperf_dataset, config_path, run_name, runs_dir,
             project):
     """Measure the run's model on the device: accuracy, bit-exactness, latency, energy."""
-    from . import config
-    from . import measure as m
+    from .config import schema as config
+    from .flows import measure as m
     cfg = config.load(config_path, {"run": {"name": run_name, "runs_dir": runs_dir}})
     run_dir = Path(cfg.run.runs_dir) / cfg.run.name
     n = _samples(samples)
@@ -353,8 +353,8 @@ def deploy(target, port, runtime, model_path, samples, power, project, config_pa
                                        data_path, seed)
     else:
         cfg, use_data = _load_config(config_path, run_name, runs_dir, dataset, data_path, seed), True
-    from . import deploy as d
-    from .measure import MeasureOptions
+    from .flows import deploy as d
+    from .flows.measure import MeasureOptions
     opts = MeasureOptions(samples=n, power=power)
     with _locked(cfg):
         res = d.deploy(cfg, target, port=port, runtime=runtime, project_dir=Path(project), opts=opts,
@@ -384,7 +384,7 @@ def flash(target, port, project):
 @_handle_errors
 def init(path, force):
     """Write a commented config (every option with its default) to PATH."""
-    from .config_template import write_template
+    from .config.template import write_template
     out = write_template(Path(path), overwrite=force)
     click.echo(f"wrote {out}; edit it, then `tinyml deploy --config {out}`")
 

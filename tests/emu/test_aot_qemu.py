@@ -31,7 +31,7 @@ def _check(tfl: bytes, n: int = 4, extra_flags: tuple[str, ...] = ()):
 
 @pytest.mark.parametrize("flags", [(), ("-DTM_AOT_FORCE_PORTABLE",)], ids=["dsp", "portable"])
 def test_m4_paths_conv_dw_fc_add(flags):
-    from tinyml.tfcompat import keras, seed_everything
+    from tinyml.core.tfcompat import keras, seed_everything
     seed_everything(2)
     k = keras()
     L = k.layers

@@ -7,9 +7,9 @@ import shutil
 
 import pytest
 
-from tinyml.deploy import deploy, summary_lines
-from tinyml.errors import BudgetError
-from tinyml.measure import MeasureOptions
+from tinyml.flows.deploy import deploy, summary_lines
+from tinyml.core.errors import BudgetError
+from tinyml.flows.measure import MeasureOptions
 
 pytestmark = pytest.mark.emu
 

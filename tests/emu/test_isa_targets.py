@@ -2,9 +2,9 @@
 for ESP32 / ESP32-S3) and `qemu_rv32` (RV32IMC, standing in for ESP32-C3 / C6).
 
 For each target, through the product's own paths: the default digits model is
-exported (`tinyml.export`), built offline with PlatformIO (project-local platform,
+exported (`tinyml.flows.export`), built offline with PlatformIO (project-local platform,
 Debian cross compiler + picolibc), booted in QEMU and must pass `selftest`; the
-whole test split then runs through `tinyml.measure.measure` with 0 bytes
+whole test split then runs through `tinyml.flows.measure.measure` with 0 bytes
 different from the host TFLM runtime; the UART path gives the fast path's
 bytes; the export's flash/RAM estimates stay within 10 % of the linked image.
 The four MLPerf Tiny reference models run bit-exact on both ISAs (6 random
@@ -28,9 +28,9 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "host"))
 
 from aot_isa import ISA_NAMES, board, run_model_isa, tools  # noqa: E402
-from tinyml import golden  # noqa: E402
+from tinyml.model import golden
 from tinyml.harness import protocol as P  # noqa: E402
-from tinyml.measure import MeasureOptions, measure  # noqa: E402
+from tinyml.flows.measure import MeasureOptions, measure
 from tinyml.targets import get_target  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -49,7 +49,7 @@ BUILT = [_param(t, "pio") for t in TARGETS]
 def built(request, default_run, project_copy, tmp_path_factory):
     """target -> (run folder, project, ELF): the default digits run exported and built
     for that target (one project copy per target, built on first use)."""
-    from tinyml.export import export
+    from tinyml.flows.export import export
     run, _, _ = default_run
     cache: dict[str, tuple[Path, Path, Path]] = {}
 

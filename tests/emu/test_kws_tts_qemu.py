@@ -37,7 +37,7 @@ REDUCED = {
 
 
 def reduced_config(tmp_path, seed: int = 0):
-    from tinyml import config
+    from tinyml.config import schema as config
     over = {k: dict(v) for k, v in REDUCED.items()}
     over["run"] = {"runs_dir": str(tmp_path / "runs"), "name": "kws", "seed": seed}
     over["data"]["cache_dir"] = str(tmp_path / "data")
@@ -45,10 +45,10 @@ def reduced_config(tmp_path, seed: int = 0):
 
 
 def test_reduced_tts_kws_learns_on_held_out_voices_and_is_bit_exact_on_qemu(emu_tools, project_copy, tmp_path):
-    from tinyml import pipeline
-    from tinyml.export import export
-    from tinyml.stages import STAGES
-    from tinyml.measure import MeasureOptions, measure
+    from tinyml.flows import pipeline
+    from tinyml.flows.export import export
+    from tinyml.core.stages import STAGES
+    from tinyml.flows.measure import MeasureOptions, measure
     from tinyml.targets import get_target
 
     cfg = reduced_config(tmp_path)

@@ -14,13 +14,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tinyml import golden
-from tinyml.errors import DeviceError
+from tinyml.model import golden
+from tinyml.core.errors import DeviceError
 from tinyml.harness import protocol as P
 from tinyml.harness.session import DeviceSession
 from tinyml.harness.transport import open_transport
-from tinyml.measure import (RESULTS_JSON, SAMPLES_JSONL, Device, MeasureOptions, measure,
-                            write_mlperf_dataset)
+from tinyml.flows.measure import RESULTS_JSON, SAMPLES_JSONL, Device, MeasureOptions, measure, write_mlperf_dataset
 from tinyml.targets import get_target
 from tinyml.targets.qemu import QEMU_BINARY, _free_port, _popen, qemu_command
 
@@ -30,7 +29,7 @@ pytestmark = pytest.mark.emu
 @pytest.fixture(scope="module")
 def built(default_run, project_copy, tmp_path_factory):
     """The default digits run, exported and built for qemu_m4 in a project copy."""
-    from tinyml.export import export
+    from tinyml.flows.export import export
     run, _, _ = default_run
     proj = project_copy(tmp_path_factory.mktemp("measure_proj"))
     export(run, "qemu_m4", proj)
@@ -102,7 +101,7 @@ def test_refuses_a_device_with_another_model(built, tmp_path):
     run = _run_copy(run, tmp_path)
     ts = golden.load(run / "testset.npz")
     (run / "model_int8.tflite").write_bytes((run / "model_int8.tflite").read_bytes() + b"\0")
-    ts.model_sha256 = __import__("tinyml.runs", fromlist=["x"]).sha256_file(run / "model_int8.tflite")
+    ts.model_sha256 = __import__("tinyml.core.runs", fromlist=["x"]).sha256_file(run / "model_int8.tflite")
     golden.save(run / "testset.npz", ts)
     with pytest.raises(DeviceError, match=r"runs model [0-9a-f]{12}, but this run's model is"):
         measure(run, "qemu_m4", project_dir=proj, opts=MeasureOptions(samples=2, progress=False))
@@ -285,7 +284,7 @@ def test_interrupted_run_resumes_without_loss_or_duplicates(built, clean, tmp_pa
     run, proj, _ = built
     run = _run_copy(run, tmp_path)
     seen = {"n": 0}
-    import tinyml.measure as m
+    import tinyml.flows.measure as m
     orig = m.Journal.add
 
     def add(self, rec):

@@ -3,7 +3,7 @@
 
 The model is the default digits pipeline's int8 model (session fixture
 `default_run` in tests/conftest.py: real training, check.json and golden.npz
-from the TFLM host runtime), exported with `tinyml.export.export` into a temp
+from the TFLM host runtime), exported with `tinyml.flows.export.export` into a temp
 copy of the firmware project. The device must reproduce the TFLM host
 runtime's int8 outputs bit for bit. Set TINYML_TEST_RUN=runs/<name> to test a
 finished run instead of training one.
@@ -26,7 +26,7 @@ def digits_project(emu_tools, project_copy, tmp_path_factory, default_run):
     """(project dir, run dir, dataset): the default digits pipeline's model,
     exported with the AOT runtime and built for qemu_m4."""
     from tinyml.data.registry import load_dataset
-    from tinyml.export import export
+    from tinyml.flows.export import export
     from tinyml.targets.pio import pio_run
 
     run, _, cfg = default_run
@@ -50,7 +50,7 @@ def _tflm_outputs(tflite: bytes, q_inputs: np.ndarray) -> np.ndarray:
 
 
 def test_exported_digits_model_is_bit_exact_on_qemu(digits_project, dut_factory, capsys):
-    from tinyml import golden
+    from tinyml.model import golden
     proj, run, ds = digits_project
     tflite = (run / "model_int8.tflite").read_bytes()
     dut = dut_factory(proj / ".pio" / "build" / "qemu_m4" / "firmware.elf")

@@ -545,7 +545,7 @@ def _init_weights(layer, rng: np.random.Generator, depthwise: bool = False) -> N
 
 def build_keras(spec: dict):
     """The Keras model of a spec, with seeded weights. Layer i is named l<i>_<op>."""
-    from tinyml.tfcompat import keras, tf
+    from tinyml.core.tfcompat import keras, tf
     k, t = keras(), tf()
     L = k.layers
     shapes = node_shapes(spec)
@@ -604,7 +604,7 @@ def _converter_id() -> str:
     cache never serves a .tflite made by an older converter setup."""
     import importlib.util
     h = hashlib.sha256()
-    for mod in ("aot_harness", "tinyml.compress.quantize", "tinyml.train.reference", "tinyml.tfcompat"):
+    for mod in ("aot_harness", "tinyml.compress.quantize", "tinyml.train.reference", "tinyml.core.tfcompat"):
         try:
             spec = importlib.util.find_spec(mod)
         except ModuleNotFoundError:
@@ -617,7 +617,7 @@ def _converter_id() -> str:
 def spec_to_tflite(spec: dict, cache: bool = True) -> bytes:
     """Full-int8 .tflite through the real TFLiteConverter, dilations patched in.
     Cached on disk by spec (the converter is the slow part; compile/run never are)."""
-    from tinyml.tfcompat import keras, tf
+    from tinyml.core.tfcompat import keras, tf
     key = hashlib.sha256(json.dumps([GEN_VERSION, tf().__version__, _converter_id(), spec],
                                     sort_keys=True).encode()).hexdigest()[:24]
     path = _CACHE / f"{key}.tflite"
@@ -902,7 +902,7 @@ def _worker_init() -> None:
     os.dup2(null, 2)
     import warnings
     warnings.filterwarnings("ignore")
-    from tinyml.tfcompat import keras
+    from tinyml.core.tfcompat import keras
     keras()
 
 

@@ -11,14 +11,14 @@ import numpy as np
 
 from aot_harness import assert_bit_exact, random_inputs, to_int8_tflite
 from tinyml.codegen.aot import RUNTIME_DIR, compile_tflite
-from tinyml.errors import ModelError, UnsupportedOpError
+from tinyml.core.errors import ModelError, UnsupportedOpError
 
 pytest.importorskip("tflite_micro")
 
 
 @pytest.fixture(scope="module")
 def small_cnn() -> bytes:
-    from tinyml.tfcompat import keras, seed_everything
+    from tinyml.core.tfcompat import keras, seed_everything
     seed_everything(1)
     k = keras()
     L = k.layers
@@ -111,7 +111,7 @@ def test_partial_overlap_on_a_conv_chain():
     """A chain of same-size 3x3 convs: outputs overlap their inputs, alternately two
     rows below (forward kernel) and two rows above (reverse kernel), so the chain
     needs about one activation plus a few rows, not two activations."""
-    from tinyml.tfcompat import keras, seed_everything
+    from tinyml.core.tfcompat import keras, seed_everything
     seed_everything(5)
     k = keras()
     L = k.layers
@@ -130,7 +130,7 @@ def test_partial_overlap_on_a_conv_chain():
 
 
 def test_unsupported_op_names_op_and_layer():
-    from tinyml.tfcompat import keras
+    from tinyml.core.tfcompat import keras
     k = keras()
     inp = k.Input((6,))
     x = k.layers.Dense(4, name="hidden")(inp)
@@ -145,7 +145,7 @@ def test_unsupported_op_names_op_and_layer():
 
 
 def test_float_model_refused():
-    from tinyml.tfcompat import keras, tf
+    from tinyml.core.tfcompat import keras, tf
     k = keras()
     inp = k.Input((6,))
     m = k.Model(inp, k.layers.Dense(3)(inp))
@@ -189,7 +189,7 @@ def test_cross_compile_cortex_m4_dsp(small_cnn, tmp_path: Path):
 
 def _reverse_chain_model():
     """Odd widths and depth multipliers: the planner runs the depthwise ops in reverse."""
-    from tinyml.tfcompat import keras, seed_everything
+    from tinyml.core.tfcompat import keras, seed_everything
     seed_everything(6)
     k = keras()
     L = k.layers
@@ -221,7 +221,7 @@ def _overlapped_ops(res) -> set[int]:
 def _width1_kws_model(seed: int = 0) -> bytes:
     """The shape a real wake-word model got wrong: DEPTHWISE_CONV_2D into a 1x1
     CONV_2D from [1,28,1,40] to [1,28,1,128] (width 1: a pixel pair is two rows)."""
-    from tinyml.tfcompat import keras, seed_everything
+    from tinyml.core.tfcompat import keras, seed_everything
     seed_everything(seed)
     k = keras()
     L = k.layers
@@ -283,7 +283,7 @@ def access_gap_above(res, op_i: int) -> int:
 
 def test_first_unsupported_op_named_before_the_dtype():
     """A model with an int16 input AND an op the runtime lacks: name the op."""
-    from tinyml.tfcompat import keras, seed_everything, tf
+    from tinyml.core.tfcompat import keras, seed_everything, tf
     seed_everything(0)
     k = keras()
     inp = k.Input((8,))
@@ -306,7 +306,7 @@ def test_first_unsupported_op_named_before_the_dtype():
 def test_add_with_a_collapsed_output_range_is_refused_clearly():
     """Found by the fuzzer: RELU6 of an all-negative sum gives an output scale of
     ~1e-8; the multiplier leaves [0, 1). Refused with the op named, not a ValueError."""
-    from tinyml.tfcompat import keras, seed_everything
+    from tinyml.core.tfcompat import keras, seed_everything
     seed_everything(0)
     k = keras()
     inp = k.Input((1, 1, 1))

@@ -29,7 +29,7 @@ RELU = 1              # tflite ActivationFunctionType
 
 
 def _keras():
-    from tinyml.tfcompat import keras, seed_everything
+    from tinyml.core.tfcompat import keras, seed_everything
     seed_everything(11)
     return keras()
 

@@ -19,7 +19,7 @@ from tinyml.codegen.aot.ops.depthwise import dw3_rq_form
 
 
 def _keras():
-    from tinyml.tfcompat import keras, seed_everything
+    from tinyml.core.tfcompat import keras, seed_everything
     seed_everything(5)
     return keras()
 

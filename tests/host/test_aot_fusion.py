@@ -15,7 +15,7 @@ IC_RAM_LIMIT = 32_995          # issue 10: 0.6 of TFLM's arena for the IC ResNet
 
 
 def _keras():
-    from tinyml.tfcompat import keras, seed_everything
+    from tinyml.core.tfcompat import keras, seed_everything
     seed_everything(5)
     return keras()
 

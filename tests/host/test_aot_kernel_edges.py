@@ -18,7 +18,7 @@ from aot_harness import assert_bit_exact, op_index, patch_op_options, to_int8_tf
 
 
 def _keras():
-    from tinyml.tfcompat import keras, seed_everything
+    from tinyml.core.tfcompat import keras, seed_everything
     seed_everything(3)
     return keras()
 

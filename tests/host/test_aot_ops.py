@@ -8,7 +8,7 @@ from aot_harness import assert_bit_exact, op_index, patch_op_options, to_int8_tf
 
 
 def _keras():
-    from tinyml.tfcompat import keras, seed_everything
+    from tinyml.core.tfcompat import keras, seed_everything
     seed_everything(0)
     return keras()
 
@@ -93,7 +93,7 @@ def test_add_and_reshape_in_place():
 
 
 def test_add_broadcast_and_constant():
-    from tinyml.tfcompat import tf
+    from tinyml.core.tfcompat import tf
     k = _keras()
     L = k.layers
     inp = k.Input((6, 5, 4))

@@ -18,7 +18,7 @@ MISC_SOURCES = ["tm_k_pool.c", "tm_k_softmax.c", "tm_k_mean.c", "tm_k_pad.c",
 
 
 def _keras():
-    from tinyml.tfcompat import keras, seed_everything
+    from tinyml.core.tfcompat import keras, seed_everything
     seed_everything(0)
     return keras()
 
@@ -40,7 +40,7 @@ def _all_bytes(shape: tuple[int, ...]) -> np.ndarray:
 
 def _expect_unsupported(tfl: bytes, builtin: str, what: str):
     from tinyml.codegen.aot import compile_tflite
-    from tinyml.errors import UnsupportedOpError
+    from tinyml.core.errors import UnsupportedOpError
     with pytest.raises(UnsupportedOpError) as ei:
         compile_tflite(tfl)
     e = ei.value
@@ -184,7 +184,7 @@ def test_mean_global_average_pool(keepdims):
 
 def test_mean_on_input_other_axes():
     """MEAN on the raw input (large sums) over H only and over channels."""
-    tf = __import__("tinyml.tfcompat", fromlist=["tf"]).tf()
+    tf = __import__("tinyml.core.tfcompat", fromlist=["tf"]).tf()
     k = _keras()
     L = k.layers
     inp = k.Input((9, 4, 5))
@@ -196,7 +196,7 @@ def test_mean_on_input_other_axes():
 
 
 def test_mean_unsupported_non_contiguous_axes():
-    tf = __import__("tinyml.tfcompat", fromlist=["tf"]).tf()
+    tf = __import__("tinyml.core.tfcompat", fromlist=["tf"]).tf()
     k = _keras()
     L = k.layers
     inp = k.Input((4, 4, 3))
@@ -232,7 +232,7 @@ def test_pad_uses_zero_point():
 
 
 def test_padv2_constant_value():
-    tf = __import__("tinyml.tfcompat", fromlist=["tf"]).tf()
+    tf = __import__("tinyml.core.tfcompat", fromlist=["tf"]).tf()
     k = _keras()
     L = k.layers
     inp = k.Input((3, 4, 2))
@@ -310,7 +310,7 @@ def test_concat_unsupported_non_int8():
     from tinyml.codegen.aot.ir import Op, Tensor
     from tinyml.codegen.aot.ops import load_all
     from tinyml.codegen.aot.ops.base import OpContext
-    from tinyml.errors import UnsupportedOpError
+    from tinyml.core.errors import UnsupportedOpError
     a = Tensor(1, "model/branch_a/BiasAdd", (1, 4, 2), "int16")
     b = Tensor(2, "model/branch_b/BiasAdd", (1, 4, 3), "int16")
     y = Tensor(3, "model/concatenate/concat", (1, 4, 5), "int16")
@@ -340,7 +340,7 @@ def test_logistic_all_inputs(lo, hi):
 # --- quantize / dequantize at float model edges -------------------------------------
 
 def _float_io_tflite(model, lo: float, hi: float) -> bytes:
-    from tinyml.tfcompat import tf
+    from tinyml.core.tfcompat import tf
     t = tf()
     rng = np.random.default_rng(12)
     shape = tuple(int(d) for d in model.input_shape[1:])

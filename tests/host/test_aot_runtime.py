@@ -13,7 +13,7 @@ from tinyml.codegen.aot import RUNTIME_DIR, compile_tflite
 
 @pytest.fixture(scope="module")
 def model() -> bytes:
-    from tinyml.tfcompat import keras, seed_everything
+    from tinyml.core.tfcompat import keras, seed_everything
     seed_everything(4)
     k = keras()
     inp = k.Input((6, 5, 2))

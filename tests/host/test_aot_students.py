@@ -10,7 +10,7 @@ from aot_harness import assert_bit_exact, to_int8_tflite
 @pytest.mark.parametrize("arch, shape", [("dscnn", (16, 16, 1)), ("cnn", (8, 8, 1)),
                                          ("mlp", (20,))])
 def test_student_family_bit_exact(arch, shape):
-    from tinyml.tfcompat import keras, seed_everything
+    from tinyml.core.tfcompat import keras, seed_everything
     from tinyml.train.models import StudentSpec, build_student
     seed_everything(7)
     k = keras()

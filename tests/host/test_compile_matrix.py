@@ -35,7 +35,7 @@ CONFIGS = {
 def every_kernel_model() -> bytes:
     """CONV, DEPTHWISE, ADD, MAX/AVG pool, CONCATENATION (+ requantizing QUANTIZE), PAD,
     MEAN, FULLY_CONNECTED, LOGISTIC and SOFTMAX in one small int8 model."""
-    from tinyml.tfcompat import keras, seed_everything
+    from tinyml.core.tfcompat import keras, seed_everything
     seed_everything(7)
     k = keras()
     L = k.layers

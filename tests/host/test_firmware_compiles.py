@@ -76,7 +76,7 @@ def _cc(compiler: str, flags: list[str], src: Path, out: Path) -> None:
 @pytest.fixture(scope="module")
 def generated(tmp_path_factory) -> Path:
     """A generated model (tm_aot_model.h/.c) for tm_rt_aot.c to include."""
-    from tinyml.tfcompat import keras, seed_everything
+    from tinyml.core.tfcompat import keras, seed_everything
     seed_everything(1)
     k = keras()
     inp = k.Input((8, 8, 2))

@@ -1,11 +1,11 @@
-"""Golden-vector byte budget of the firmware self-test (tinyml.golden) and the flash
+"""Golden-vector byte budget of the firmware self-test (tinyml.model.golden) and the flash
 split `tinyml export` reports (code + weights + goldens)."""
 from __future__ import annotations
 
 import numpy as np
 
-from tinyml import golden
-from tinyml.export import flash_split
+from tinyml.model import golden
+from tinyml.flows.export import flash_split
 from tinyml.targets.budget import Need, golden_bytes
 
 

@@ -64,7 +64,7 @@ def _run_misaligned(res, x: np.ndarray, workdir: Path) -> np.ndarray:
 
 def _every_kernel_model() -> bytes:
     """Odd channel counts and widths, so row and pixel pointers land on odd addresses."""
-    from tinyml.tfcompat import keras, seed_everything
+    from tinyml.core.tfcompat import keras, seed_everything
     seed_everything(11)
     k = keras()
     L = k.layers
@@ -118,7 +118,7 @@ def test_runtime_is_alignment_clean_on_real_models(name, tmp_path):
 @pytest.fixture(scope="module")
 def digits_generated(default_run, tmp_path_factory) -> tuple[Path, Path]:
     """The default digits run exported (AOT) for qemu_xtensa into a project copy."""
-    from tinyml.export import export
+    from tinyml.flows.export import export
     run, _, _ = default_run
     proj = tmp_path_factory.mktemp("align_proj")
     shutil.copy2(ROOT / "platformio.ini", proj / "platformio.ini")
@@ -130,7 +130,7 @@ def digits_generated(default_run, tmp_path_factory) -> tuple[Path, Path]:
 
 @pytest.mark.slow                  # the default digits pipeline (session fixture)
 def test_harness_session_is_alignment_clean_with_digits(digits_generated, tmp_path):
-    from tinyml import golden
+    from tinyml.model import golden
     run, gen = digits_generated
     srcs = [*sorted((FW / "harness").glob("*.c")), *sorted((FW / "ports" / "host").glob("*.c")),
             *sorted(RUNTIME_DIR.glob("*.c")), *sorted(gen.glob("*.c"))]

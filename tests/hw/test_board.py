@@ -7,7 +7,7 @@ Skipped unless --port is given (no board in CI).
 """
 import pytest
 
-from tinyml import golden
+from tinyml.model import golden
 from tinyml.harness.client import DutClient
 from tinyml.harness.transport import open_transport
 

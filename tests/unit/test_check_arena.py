@@ -5,7 +5,7 @@ import pytest
 from test_check_models import models
 from tinyml.convert import arena, tflm_probe
 from tinyml.convert.hostcheck import run_tflm
-from tinyml.tflite_file import load_tflite
+from tinyml.model.tflite_file import load_tflite
 
 
 @pytest.fixture(scope="module")

@@ -6,8 +6,8 @@ import pytest
 from test_check_models import models
 from tinyml.convert import hostcheck
 from tinyml.convert.hostcheck import quantize_input
-from tinyml.errors import DataError, ModelError
-from tinyml.tflite_file import load_tflite
+from tinyml.core.errors import DataError, ModelError
+from tinyml.model.tflite_file import load_tflite
 
 
 @pytest.fixture(scope="module")

@@ -60,7 +60,7 @@ def _convert(tf, model, x_rep, *, int8: bool, int8_io: bool = True) -> bytes:
 def models() -> Models:
     if "m" in _CACHE:
         return _CACHE["m"]
-    from tinyml.tfcompat import keras, seed_everything, tf
+    from tinyml.core.tfcompat import keras, seed_everything, tf
     t, k = tf(), keras()
     seed_everything(0)
     ds = digits_dataset()

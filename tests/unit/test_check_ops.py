@@ -3,8 +3,8 @@ import pytest
 
 from test_check_models import models
 from tinyml.convert import ops
-from tinyml.errors import UnsupportedOpError
-from tinyml.tflite_file import load_tflite
+from tinyml.core.errors import UnsupportedOpError
+from tinyml.model.tflite_file import load_tflite
 
 
 @pytest.fixture(scope="module")
@@ -71,7 +71,7 @@ def test_float_island_is_named_by_its_op(m):
 
 
 def test_model_given_as_bytes(m):
-    from tinyml.tflite_file import parse_tflite
+    from tinyml.model.tflite_file import parse_tflite
     t = parse_tflite(m.gelu.read_bytes(), "in-memory.tflite")
     with pytest.raises(UnsupportedOpError, match="in-memory.tflite: op #2 GELU"):
         ops.prove_runs(t)

@@ -6,12 +6,12 @@ import numpy as np
 import pytest
 
 from test_check_models import models
-from tinyml import golden
-from tinyml.config import CheckConfig
+from tinyml.model import golden
+from tinyml.config.schema import CheckConfig
 from tinyml.convert.check import run_check
 from tinyml.convert.hostcheck import quantize_input
-from tinyml.errors import CheckError, ModelError, UnsupportedOpError
-from tinyml.runs import sha256_file
+from tinyml.core.errors import CheckError, ModelError, UnsupportedOpError
+from tinyml.core.runs import sha256_file
 
 
 @pytest.fixture(scope="module")

@@ -21,7 +21,7 @@ def _tinyml(*args, cwd=None):
 
 def _assert_clean_failure(out, code, *needles, runs=None):
     assert out.returncode == code, (out.returncode, out.stderr[-2000:])
-    # TensorFlow's C++ logs go to a log file (tinyml/quiet.py): stderr is our message alone.
+    # TensorFlow's C++ logs go to a log file (tinyml/core/quiet.py): stderr is our message alone.
     assert out.stderr.startswith("error: "), out.stderr[-2000:]
     assert "Traceback" not in out.stderr
     for n in needles:
@@ -151,7 +151,7 @@ def test_read_only_runs_folder_is_one_line(tmp_path):
 
 def test_each_invocation_has_its_own_native_log(tmp_path):
     """Concurrent runs must not truncate one shared log."""
-    code = "from tinyml.quiet import route_native_logs; print(route_native_logs())"
+    code = "from tinyml.core.quiet import route_native_logs; print(route_native_logs())"
     env = {**os.environ, "TINYML_VERBOSE": "0", "TMPDIR": str(tmp_path)}
     paths = {subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                             env=env).stdout.strip() for _ in range(2)}

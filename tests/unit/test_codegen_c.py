@@ -13,9 +13,9 @@ import numpy as np
 import pytest
 
 from test_export_support import LABELS, _model_dir, parse_c_array
-from tinyml import golden as golden_mod
+from tinyml.model import golden as golden_mod
 from tinyml.codegen import carray, golden_c, metadata, resolver
-from tinyml.errors import ModelError, UnsupportedOpError
+from tinyml.core.errors import ModelError, UnsupportedOpError
 
 GCC = shutil.which("gcc")
 

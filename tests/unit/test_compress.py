@@ -3,10 +3,10 @@ the kept channels exactly and shrinks the int8 model); PTQ gives a full-int8 mod
 import numpy as np
 import pytest
 
-from tinyml import tfcompat
+from tinyml.core import tfcompat
 from tinyml.compress import prune as prune_mod
 from tinyml.compress import quantize as q
-from tinyml.errors import ModelError
+from tinyml.core.errors import ModelError
 from tinyml.train import fit
 from tinyml.train.models import StudentSpec, build_student
 

@@ -6,8 +6,8 @@ import tomllib
 
 from test_cli_errors import _assert_clean_failure, _tinyml
 
-from tinyml import config
-from tinyml.config_template import template
+from tinyml.config import schema as config
+from tinyml.config.template import template
 
 
 def test_template_names_every_option_and_loads_back_to_the_defaults(tmp_path):

@@ -5,10 +5,10 @@ import sys
 import numpy as np
 import pytest
 
-from tinyml import config
+from tinyml.config import schema as config
 from tinyml.data import available, load_dataset
 from tinyml.data.splits import cap_per_class, stratified_indices, train_val_test
-from tinyml.errors import DataError
+from tinyml.core.errors import DataError
 
 
 def _cfg(**kw):
@@ -85,7 +85,7 @@ def test_split_helper_exact_totals_and_disjoint():
 
 def test_data_package_never_imports_tensorflow(tmp_path):
     import subprocess
-    code = ("import sys; from tinyml import config; from tinyml.data import load_dataset; "
+    code = ("import sys; from tinyml.config import schema as config; from tinyml.data import load_dataset; "
             "load_dataset(config.load().data); "
             "print('tensorflow' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

@@ -14,11 +14,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import numpy as np
 import pytest
 
-from tinyml import config
+from tinyml.config import schema as config
 from tinyml.data import download, load_dataset
 from tinyml.data.audio import read_wav, write_wav
 from tinyml.data.features import extract, spec_from_config
-from tinyml.errors import DataError
+from tinyml.core.errors import DataError
 
 
 class _Server:

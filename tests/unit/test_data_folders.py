@@ -5,10 +5,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from tinyml import config
+from tinyml.config import schema as config
 from tinyml.data import load_dataset
 from tinyml.data.audio import read_wav, write_wav
-from tinyml.errors import DataError
+from tinyml.core.errors import DataError
 
 
 def _cfg(**kw):
@@ -248,7 +248,7 @@ def test_stdlib_wav_reader_matches_soundfile_and_stereo_is_averaged(tmp_path):
 
 
 def test_new_data_config_fields_validate(tmp_path):
-    from tinyml.errors import ConfigError
+    from tinyml.core.errors import ConfigError
     f = tmp_path / "c.toml"
     f.write_text('[data]\nname = "speech_commands"\nkeywords = ["yes", "no"]\nurl = "file:///x.tgz"\n'
                  'window = 4\nstride = 2\ncache_dir = "/tmp/ds"\n')

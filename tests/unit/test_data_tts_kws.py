@@ -6,9 +6,9 @@ import dataclasses
 import numpy as np
 import pytest
 
-from tinyml import config
+from tinyml.config import schema as config
 from tinyml.data import espeak, load_dataset, tts_kws
-from tinyml.errors import ToolMissingError
+from tinyml.core.errors import ToolMissingError
 
 KEYWORDS = ["down", "go", "left", "no", "off", "on", "right", "stop", "up", "yes"]
 # Median over clips of max(c0) - median(c0) (MFCC c0 ~ frame log-energy), measured on
@@ -115,13 +115,13 @@ def test_espeak_missing_is_one_clear_error(monkeypatch):
 
 @pytest.mark.tools("espeak-ng")
 def test_bad_voice_names_the_word_and_voice():
-    from tinyml.errors import DataError
+    from tinyml.core.errors import DataError
     with pytest.raises(DataError, match=r"'yes' \(voice xx-nope\)"):
         espeak.speak(espeak.Utterance("yes", "xx-nope", "", 50, 160), 16000)
 
 
 def test_metrics_and_report_label_the_data_as_synthetic_speech(tmp_path):
-    from tinyml.config import to_toml
+    from tinyml.config.schema import to_toml
     from tinyml.report.metrics import build_metrics
     (tmp_path / "config.toml").write_text(to_toml(config.load(None, {"data": {"name": "tts_kws"}})))
     ds = build_metrics(tmp_path)["dataset"]
@@ -131,7 +131,7 @@ def test_metrics_and_report_label_the_data_as_synthetic_speech(tmp_path):
 
 
 def test_kws_teacher_is_the_mlperf_tiny_ds_cnn():
-    from tinyml.errors import ConfigError
+    from tinyml.core.errors import ConfigError
     from tinyml.train.models import build_kws_dscnn, build_teacher, model_stats
     cfg = config.load(None, {"data": {"name": "tts_kws"}})
     m = build_teacher((49, 10, 1), 12, cfg.teacher)

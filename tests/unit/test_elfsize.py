@@ -6,7 +6,7 @@ import subprocess
 
 import pytest
 
-from tinyml.elfsize import sizes, usage_line
+from tinyml.targets.elfsize import sizes, usage_line
 
 SRC = """
 const unsigned char table[1000] = {1};

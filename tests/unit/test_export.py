@@ -11,9 +11,9 @@ import numpy as np
 import pytest
 
 from test_export_support import LABELS, make_run, parse_c_array
-from tinyml import golden as golden_mod
-from tinyml.errors import BudgetError, ConfigError, ModelError
-from tinyml.export import GENERATED, export
+from tinyml.model import golden as golden_mod
+from tinyml.core.errors import BudgetError, ConfigError, ModelError
+from tinyml.flows.export import GENERATED, export
 from tinyml.targets import MemoryBudget, get_target
 
 REPO = Path(__file__).resolve().parents[2]

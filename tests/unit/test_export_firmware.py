@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from test_export_support import make_run
-from tinyml.export import export
+from tinyml.flows.export import export
 from tinyml.targets import get_target
 
 REPO = Path(__file__).resolve().parents[2]

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from tinyml import golden as golden_mod
+from tinyml.model import golden as golden_mod
 
 LABELS = ["zero", "one", "two", "three"]
 ARENA_MIN = 3000
@@ -26,7 +26,7 @@ ARENA_MIN = 3000
 @functools.lru_cache(maxsize=None)
 def _model_dir(kind: str) -> Path:
     """Build the model once per test process; return a folder holding its files."""
-    from tinyml import tfcompat
+    from tinyml.core import tfcompat
     keras = tfcompat.keras()
     tfcompat.seed_everything(0)
     rng = np.random.default_rng(0)

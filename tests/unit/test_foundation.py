@@ -5,9 +5,10 @@ import sys
 
 import pytest
 
-from tinyml import atomic, config
-from tinyml.errors import ConfigError, TinymlError
-from tinyml.runs import RunDir
+from tinyml.core import atomic
+from tinyml.config import schema as config
+from tinyml.core.errors import ConfigError, TinymlError
+from tinyml.core.runs import RunDir
 
 
 def test_config_defaults_and_override(tmp_path):

@@ -9,8 +9,8 @@ from test_check_models import models
 from test_cli_errors import _assert_clean_failure, _tinyml
 
 from tinyml.convert.hostcheck import dequantize, quantize_input
-from tinyml.own_model import default_run_name, random_dataset
-from tinyml.tflite_file import load_tflite
+from tinyml.importers.own_model import default_run_name, random_dataset
+from tinyml.model.tflite_file import load_tflite
 
 
 def test_random_inputs_are_seeded_and_survive_the_device_quantization():

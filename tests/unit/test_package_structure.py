@@ -94,7 +94,7 @@ def _cycles(graph: dict[str, set[str]]) -> list[list[str]]:
 
 def test_import_graph_has_no_cycles():
     graph = _graph()
-    assert len(graph) > 50 and "tinyml.targets.budget" in graph["tinyml.export"]
+    assert len(graph) > 50 and "tinyml.targets.budget" in graph["tinyml.flows.export"]
     # The checker sees a cycle when there is one (a package importing a module that imports it back).
     assert _cycles({"a": {"a.b"}, "a.b": {"a"}, "c": set()}) == [["a", "a.b"]]
     assert _cycles(graph) == []
@@ -145,13 +145,13 @@ def test_one_tflite_parser_one_c_float_one_int8_converter():
         return sorted(f for f, text in src.items() if re.search(pattern, text, re.M))
 
     # Only tflite_file.py touches the flatbuffer parser; everything else calls parse_tflite.
-    assert where(r"GetRootAs|InitFromPackedBuf|InitFromObj|schema_py_generated") == ["tinyml/tflite_file.py"]
-    assert where(r"^def (parse_tflite|load_tflite)\b") == ["tinyml/tflite_file.py"]
+    assert where(r"GetRootAs|InitFromPackedBuf|InitFromObj|schema_py_generated") == ["tinyml/model/tflite_file.py"]
+    assert where(r"^def (parse_tflite|load_tflite)\b") == ["tinyml/model/tflite_file.py"]
     assert where(r"^def _?c_float\b") == ["tinyml/codegen/carray.py"]
     assert where(r"TFLiteConverter\.from_") == ["tinyml/compress/quantize.py"]
     assert where(r"inference_input_type\s*=") == ["tinyml/compress/quantize.py"]
     # One layer-name rule: the AOT IR names layers with tflite_file's function.
-    assert where(r"^def layer_from_tensor_name\b") == ["tinyml/tflite_file.py"]
+    assert where(r"^def layer_from_tensor_name\b") == ["tinyml/model/tflite_file.py"]
     assert "layer_from_tensor_name" in src["tinyml/codegen/aot/ir.py"]
 
 
@@ -178,12 +178,13 @@ def test_registries_are_explicit_lists():
 
 
 def test_one_stage_table():
-    from tinyml import pipeline, stages
+    from tinyml.flows import pipeline
+    from tinyml.core import stages
     from tinyml.report import metrics
     assert pipeline.STAGES is stages.STAGES
     src = _package_source()
     tuples = [f for f, text in src.items() if re.search(r'\("teacher", "alone", "distill"', text)]
-    assert tuples == ["tinyml/stages.py"]
+    assert tuples == ["tinyml/core/stages.py"]
     assert not hasattr(metrics, "STAGE_ALIASES") and not hasattr(metrics, "STAGE_ORDER")
 
 
@@ -202,3 +203,66 @@ def test_no_internal_milestone_tags():
     tagged = sorted(str(f.relative_to(root)) for f in files
                     if re.search(r"\bH[0-9]\b", f.read_text(errors="replace")))
     assert tagged == []
+
+
+# -- rooms and floors -------------------------------------------------------------------
+# Each room of tinyml/ sits on a floor; a room imports only rooms on lower floors (and
+# itself). A new room must be placed here, and docs/ARCHITECTURE.md shows the same map.
+FLOORS = {
+    "core": 0,
+    "model": 1, "data": 1, "harness": 1,
+    "codegen": 2, "targets": 2, "report": 2, "compress": 2, "convert": 2,
+    "config": 3, "train": 3, "importers": 3,
+    "flows": 4,
+    "cli": 5,
+}
+# Rooms a light install (no TensorFlow, no LiteRT) must be able to run.
+LIGHT_ROOMS = ("core", "model", "harness", "codegen", "targets")
+HEAVY = ("tensorflow", "tf_keras", "tensorflow_model_optimization", "keras", "ai_edge_litert")
+TF_DOOR = "tinyml.core.tfcompat"      # the one module that may import TensorFlow (lazily)
+
+
+def _room(module: str) -> str:
+    parts = module.split(".")
+    return parts[1] if len(parts) > 1 else "tinyml"
+
+
+def _upward_edges(graph: dict[str, set[str]], floors: dict[str, int]) -> list[str]:
+    bad = []
+    for a, deps in sorted(graph.items()):
+        for d in sorted(deps):
+            ra, rd = _room(a), _room(d)
+            if ra != rd and rd != "tinyml" and floors[rd] >= floors[ra]:
+                bad.append(f"{a} ({ra}, floor {floors[ra]}) imports {d} ({rd}, floor {floors[rd]})")
+    return bad
+
+
+def test_top_level_holds_only_cli_init_and_rooms():
+    files = sorted(p.name for p in PKG.iterdir() if p.is_file() and p.suffix == ".py")
+    assert files == ["__init__.py", "cli.py"]
+    rooms = sorted(p.name for p in PKG.iterdir() if (p / "__init__.py").is_file())
+    assert rooms == sorted(set(FLOORS) - {"cli"}), "place every room of tinyml/ in FLOORS"
+
+
+def test_rooms_import_only_lower_floors():
+    graph = _graph()
+    # The checker sees an edge running up, or sideways between two rooms of one floor.
+    assert _upward_edges({"tinyml.core.x": {"tinyml.flows.y"}}, FLOORS)
+    assert _upward_edges({"tinyml.codegen.x": {"tinyml.targets.y"}}, FLOORS)
+    assert not _upward_edges({"tinyml.flows.x": {"tinyml.core.y", "tinyml.flows.z"}}, FLOORS)
+    assert _upward_edges(graph, FLOORS) == []
+
+
+def test_light_rooms_never_import_tensorflow():
+    mods = _modules()
+    bad = []
+    for name, path in mods.items():
+        if _room(name) not in LIGHT_ROOMS or name == TF_DOOR:
+            continue
+        for imp in _imports(path, name, path.name == "__init__.py"):
+            door = imp == TF_DOOR and _room(name) != "core"     # core may hold the door's key
+            if imp.split(".")[0] in HEAVY or door:
+                bad.append(f"{name} imports {imp}")
+    assert bad == []
+    # The check would see one: compress imports the door and is not light.
+    assert TF_DOOR in _imports(mods["tinyml.compress.quantize"], "tinyml.compress.quantize", False)

@@ -5,8 +5,9 @@ import json
 
 import pytest
 
-from tinyml import config, pipeline
-from tinyml.errors import ConfigError, TinymlError
+from tinyml.config import schema as config
+from tinyml.flows import pipeline
+from tinyml.core.errors import ConfigError, TinymlError
 
 
 def _tiny_cfg(tmp_path, **teacher):

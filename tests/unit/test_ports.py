@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from tinyml.errors import DeviceError, RunBusyError
+from tinyml.core.errors import DeviceError, RunBusyError
 from tinyml.harness.transport import Transport
 from tinyml.targets import get_target
 from tinyml.targets.ports import find_port

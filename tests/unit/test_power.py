@@ -12,7 +12,7 @@ import time
 import numpy as np
 import pytest
 
-from tinyml.errors import ConfigError, DeviceError, ToolMissingError
+from tinyml.core.errors import ConfigError, DeviceError, ToolMissingError
 from tinyml.harness.power import (BOARD_POWER, METER_NAMES, EnergyResult, NoMeter, PowerTrace,
                                   energy_per_inference, estimate_energy, get_meter, not_measured,
                                   window_from_device_times)

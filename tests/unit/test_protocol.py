@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from tinyml.errors import DeviceError
+from tinyml.core.errors import DeviceError
 from tinyml.harness import protocol as P
 
 # A reply of `infer 2 1` as the firmware prints it (MLPerf Tiny order + our extensions).

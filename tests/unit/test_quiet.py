@@ -6,7 +6,7 @@ import sys
 
 def _run(tmp_path, verbose):
     log = tmp_path / "native.log"
-    code = ("import os, sys; from pathlib import Path; from tinyml.quiet import route_native_logs\n"
+    code = ("import os, sys; from pathlib import Path; from tinyml.core.quiet import route_native_logs\n"
             f"route_native_logs(Path({str(log)!r}))\n"
             "os.write(2, b'native chatter\\n'); print('error: ours', file=sys.stderr)\n")
     env = {**os.environ, "TINYML_VERBOSE": "1" if verbose else "0"}

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tinyml.errors import ConfigError
+from tinyml.core.errors import ConfigError
 from tinyml.targets import renode
 
 ROOT = Path(__file__).resolve().parents[2]

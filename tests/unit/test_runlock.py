@@ -8,12 +8,12 @@ import time
 import pytest
 from test_cli_errors import _assert_clean_failure, _tinyml
 
-from tinyml.errors import RunBusyError
-from tinyml.runlock import hold, lock_path
+from tinyml.core.errors import RunBusyError
+from tinyml.core.runlock import hold, lock_path
 
 HOLDER = """
 import sys, time
-from tinyml.runlock import hold
+from tinyml.core.runlock import hold
 with hold(sys.argv[1], command="tinyml pipeline --run r"):
     print("held", flush=True)
     time.sleep(60)
@@ -63,8 +63,8 @@ def test_concurrent_takers_never_both_hold(tmp_path):
     """Many processes racing for the lock: at most one holds it at any time."""
     code = """
 import sys, time, os
-from tinyml.runlock import hold
-from tinyml.errors import RunBusyError
+from tinyml.core.runlock import hold
+from tinyml.core.errors import RunBusyError
 deadline = time.time() + 3
 got = 0
 while time.time() < deadline:

@@ -1,8 +1,8 @@
 """The end-of-pipeline summary: one aligned row per stage with units, no raw metric dumps."""
 from __future__ import annotations
 
-from tinyml.runs import StageResult
-from tinyml.summary import pipeline_lines
+from tinyml.core.runs import StageResult
+from tinyml.flows.summary import pipeline_lines
 
 
 def test_rows_with_units_and_the_distillation_gain(tmp_path):

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tinyml.errors import BuildError, ConfigError, ToolMissingError
+from tinyml.core.errors import BuildError, ConfigError, ToolMissingError
 from tinyml.targets import all_targets, get_target, pio
 from tinyml.targets.base import Target
 from tinyml.targets.boards import BOARDS, exported_env

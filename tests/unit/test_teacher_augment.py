@@ -1,7 +1,8 @@
 """The teacher: optional shift augmentation (training only), label smoothing."""
 import numpy as np
 
-from tinyml import config, tfcompat
+from tinyml.config import schema as config
+from tinyml.core import tfcompat
 from tinyml.train import models
 
 

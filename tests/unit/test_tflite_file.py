@@ -1,12 +1,12 @@
-"""tinyml.tflite_file: op/tensor listing of real converted models, and bad files."""
+"""tinyml.model.tflite_file: op/tensor listing of real converted models, and bad files."""
 import os
 
 import numpy as np
 import pytest
 
 from test_check_models import models
-from tinyml.errors import ModelError
-from tinyml.tflite_file import layer_from_tensor_name, load_tflite, parse_tflite
+from tinyml.core.errors import ModelError
+from tinyml.model.tflite_file import layer_from_tensor_name, load_tflite, parse_tflite
 
 
 @pytest.fixture(scope="module")
@@ -125,7 +125,7 @@ def test_qat_model_layer_names_agree_between_check_and_aot():
     AOT compiler (its errors and comments) name the same, user-facing layer."""
     import numpy as np
 
-    from tinyml import tfcompat
+    from tinyml.core import tfcompat
     from tinyml.codegen.aot import compile_tflite
     from tinyml.compress import quantize as q
     from tinyml.train.models import StudentSpec, build_student

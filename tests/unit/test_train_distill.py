@@ -4,7 +4,7 @@ import math
 import numpy as np
 import pytest
 
-from tinyml import tfcompat
+from tinyml.core import tfcompat
 from tinyml.train.distill import distillation_loss, make_loss, pack_targets
 
 

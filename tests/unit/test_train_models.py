@@ -2,9 +2,9 @@
 import numpy as np
 import pytest
 
-from tinyml import tfcompat
-from tinyml.config import StudentConfig
-from tinyml.errors import BudgetError
+from tinyml.core import tfcompat
+from tinyml.config.schema import StudentConfig
+from tinyml.core.errors import BudgetError
 from tinyml.train import budget
 from tinyml.train.models import StudentSpec, build_student, model_stats
 

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..errors import ModelError
-from ..golden import Golden
+from ..core.errors import ModelError
+from ..model.golden import Golden
 from .carray import format_values, int8_rows, render
 
 

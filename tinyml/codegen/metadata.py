@@ -11,7 +11,7 @@ from typing import Sequence
 
 import numpy as np
 
-from ..errors import ModelError
+from ..core.errors import ModelError
 from .carray import c_float, c_string, dims_list, render
 
 @dataclass(frozen=True)
@@ -49,13 +49,13 @@ class ModelInfo:
 
 def builtin_op_names() -> dict[int, str]:
     """Builtin operator code -> name, from the .tflite schema."""
-    from ..tflite_file import builtin_names
+    from ..model.tflite_file import builtin_names
     return builtin_names()
 
 
 def read_model_info(tflite: bytes, source: str = "model_int8.tflite") -> ModelInfo:
     """The facts the device needs from `tflite`. Raises ModelError naming `source`."""
-    from ..tflite_file import parse_tflite
+    from ..model.tflite_file import parse_tflite
     m = parse_tflite(tflite, source)
     if len(m.inputs) != 1 or len(m.outputs) != 1:
         raise ModelError(f"{source}: has {len(m.inputs)} inputs and {len(m.outputs)} outputs; "

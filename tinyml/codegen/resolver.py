@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Iterable
 
-from ..errors import UnsupportedOpError
+from ..core.errors import UnsupportedOpError
 from .carray import render
 
 # Builtin op (schema name) -> MicroMutableOpResolver method, for every builtin the

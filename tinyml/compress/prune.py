@@ -14,7 +14,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from .. import tfcompat
+from ..core import tfcompat
 
 
 def prunable_kernels(model: Any, include_depthwise: bool = False) -> list[tuple[str, np.ndarray]]:
@@ -80,7 +80,7 @@ def _inbound(layer: Any) -> Any:
         if not prev:
             return None
         if len(prev) != 1:
-            from ..errors import ModelError
+            from ..core.errors import ModelError
             raise ModelError(f"channel pruning needs a chain of layers; '{layer.name}' has {len(prev)} inputs",
                              hint="use [prune] method = \"magnitude\" for this model")
         prev = prev[0]
@@ -132,7 +132,7 @@ def _walk(model: Any, keep: dict[str, np.ndarray]) -> dict[str, tuple[Any, Any]]
             c, pos = shape[-1], int(np.prod(shape[:-1]))
             idx_out = (np.arange(pos)[:, None] * c + idx_in[None, :]).reshape(-1)
         elif isinstance(lay, L.DepthwiseConv2D) and lay.depth_multiplier != 1 and idx_in is not None:
-            from ..errors import ModelError
+            from ..core.errors import ModelError
             raise ModelError(f"channel pruning: '{lay.name}' has depth_multiplier {lay.depth_multiplier}",
                              hint="use [prune] method = \"magnitude\" for this model")
         else:

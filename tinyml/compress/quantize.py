@@ -11,9 +11,9 @@ from typing import Any
 
 import numpy as np
 
-from .. import tfcompat
-from ..errors import ModelError
-from ..tflite_file import parse_tflite
+from ..core import tfcompat
+from ..core.errors import ModelError
+from ..model.tflite_file import parse_tflite
 
 # Tensors that may legitimately be int32 in an int8 model: biases and shape/axis operands.
 _INT32_OK_INPUT = {"CONV_2D": {2}, "DEPTHWISE_CONV_2D": {2}, "FULLY_CONNECTED": {2},

@@ -15,7 +15,7 @@ import math
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import ModelError
+from ..core.errors import ModelError
 from . import tflm_probe
 
 ALIGN = 16

@@ -12,9 +12,10 @@ from pathlib import Path
 
 import numpy as np
 
-from .. import atomic, golden
-from ..errors import CheckError, ConfigError, ModelError
-from ..tflite_file import TfliteModel, load_tflite
+from ..core import atomic
+from ..model import golden
+from ..core.errors import CheckError, ConfigError, ModelError
+from ..model.tflite_file import TfliteModel, load_tflite
 from . import arena as arena_mod
 from . import hostcheck, ops
 

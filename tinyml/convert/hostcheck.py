@@ -12,8 +12,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import CheckError, DataError, ModelError
-from ..tflite_file import TfliteModel, load_tflite
+from ..core.errors import CheckError, DataError, ModelError
+from ..model.tflite_file import TfliteModel, load_tflite
 
 
 def quantize_input(x: np.ndarray, scale: float, zero_point: int, dtype=np.int8) -> np.ndarray:
@@ -43,7 +43,7 @@ def _progress(it, progress: bool, desc: str, total: int):
     """A bar on a terminal, a line every few seconds in a log, nothing when off."""
     if not progress:
         return it
-    from ..progress import Progress
+    from ..core.progress import Progress
 
     def counted():
         with Progress(desc, total=total, unit="sample") as p:
@@ -117,7 +117,7 @@ def float_top1(path: str | Path, x: np.ndarray, progress: bool = False) -> np.nd
     if path.suffix.lower() in (".keras", ".h5", ".hdf5"):
         if not path.is_file():
             raise ModelError(f"{path}: float Keras model does not exist")
-        from ..tfcompat import keras
+        from ..core.tfcompat import keras
         try:
             km = keras().models.load_model(path, compile=False)
         except Exception as e:

@@ -10,8 +10,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from ..errors import ModelError, UnsupportedOpError
-from ..tflite_file import TfliteModel
+from ..core.errors import ModelError, UnsupportedOpError
+from ..model.tflite_file import TfliteModel
 from . import tflm_probe
 
 # Builtin ops registered by TFLM's all-ops resolver (tflite-micro Python

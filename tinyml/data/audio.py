@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import DataError
+from ..core.errors import DataError
 
 
 def _read_stdlib(path: Path) -> tuple[np.ndarray, int]:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import DataError
+from ..core.errors import DataError
 from .download import dataset_source
 from .dataset import Dataset
 from .splits import cap_per_class, shuffled, split_from_train

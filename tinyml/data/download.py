@@ -26,9 +26,9 @@ import zlib
 from pathlib import Path, PurePosixPath
 from typing import Callable
 
-from ..atomic import atomic_path
-from ..errors import DataError
-from ..runs import sha256_file
+from ..core.atomic import atomic_path
+from ..core.errors import DataError
+from ..core.runs import sha256_file
 
 ENV_ROOT = "TINYML_DATASETS"
 CHUNK = 1 << 16
@@ -100,7 +100,7 @@ def _marker(dest: Path) -> Path:
 
 
 def _write_marker(dest: Path, sha256: str) -> None:
-    from ..atomic import write_text
+    from ..core.atomic import write_text
     write_text(_marker(dest), sha256.lower() + "\n")
 
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..errors import DataError, ToolMissingError
+from ..core.errors import DataError, ToolMissingError
 
 BINARY = "espeak-ng"
 INSTALL_HINT = "install it: `sudo apt-get install espeak-ng` (Debian/Ubuntu), or run scripts/setup.sh"
@@ -99,7 +99,7 @@ def speak(u: Utterance, sample_rate: int) -> np.ndarray:
 def speak_all(utterances: list[Utterance], sample_rate: int, progress=None,
               workers: int | None = None) -> list[np.ndarray]:
     """Every utterance, in order, spoken by `workers` parallel espeak-ng processes
-    (default: one per CPU). `progress` (a tinyml.progress.Progress) is advanced per word."""
+    (default: one per CPU). `progress` (a tinyml.core.progress.Progress) is advanced per word."""
     binary()   # fail early and clearly when the tool is missing
     workers = workers or os.cpu_count() or 1
 

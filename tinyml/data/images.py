@@ -5,7 +5,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import DataError
+from ..core.errors import DataError
 from .common import class_folders, require_path, split_arrays
 from .dataset import Dataset
 

@@ -12,7 +12,7 @@ import tomllib
 from pathlib import Path
 from typing import Any, Callable
 
-from ..errors import DataError
+from ..core.errors import DataError
 from .dataset import Dataset
 
 # dataset name -> (module in tinyml.data, loader function)

@@ -20,8 +20,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..atomic import atomic_path
-from ..errors import DataError
+from ..core.atomic import atomic_path
+from ..core.errors import DataError
 from .audio import read_wav
 from .download import dataset_source, datasets_root, progress_bar
 from .features import extract, spec_from_config

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..errors import DataError
+from ..core.errors import DataError
 
 
 def _allocate(counts: np.ndarray, fraction: float) -> np.ndarray:

@@ -31,9 +31,9 @@ import math
 
 import numpy as np
 
-from ..atomic import atomic_path
-from ..errors import DataError
-from ..progress import Progress
+from ..core.atomic import atomic_path
+from ..core.errors import DataError
+from ..core.progress import Progress
 from . import espeak, noise
 from .common import read_cache
 from .dataset import Dataset

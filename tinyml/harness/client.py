@@ -15,7 +15,7 @@ import time
 import zlib
 from dataclasses import dataclass
 
-from ..errors import DeviceError
+from ..core.errors import DeviceError
 from . import protocol as P
 
 

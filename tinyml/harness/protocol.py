@@ -16,7 +16,7 @@ import re
 import zlib
 from dataclasses import dataclass, field
 
-from ..errors import DeviceError
+from ..core.errors import DeviceError
 
 READY = "m-ready"
 TERMINATOR = "%"

@@ -14,7 +14,7 @@ from __future__ import annotations
 import time
 from typing import Any, Callable, TypeVar
 
-from ..errors import DeviceError
+from ..core.errors import DeviceError
 from .client import DutClient
 
 T = TypeVar("T")

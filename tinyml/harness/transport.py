@@ -16,7 +16,7 @@ import os
 import time
 from pathlib import Path
 
-from ..errors import DeviceError, ToolMissingError
+from ..core.errors import DeviceError, ToolMissingError
 
 DEFAULT_BAUD = 115200
 
@@ -72,7 +72,7 @@ class Transport:
             self._port.open()
         except (serial.SerialException, OSError, ValueError) as e:
             if "://" not in url and _busy(e):
-                from ..errors import RunBusyError
+                from ..core.errors import RunBusyError
                 who = holders(url)
                 raise RunBusyError(f"serial port {address} is busy" +
                                    (f": held by {', '.join(who)}" if who else ": another program holds it"),

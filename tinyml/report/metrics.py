@@ -1,7 +1,7 @@
 """metrics.json: one flat-ish summary of a run, built from its manifest.
 
 Each value is looked up in the stage metrics the pipeline recorded, under the
-stage names of tinyml.stages and the metric keys the stages write (both listed
+stage names of tinyml.core.stages and the metric keys the stages write (both listed
 in docs/METRICS.md). Anything not recorded is null, never guessed; model sizes
 fall back to the size of the file in the run folder, which is a measurement too.
 No TensorFlow here.
@@ -14,7 +14,7 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from ..stages import STAGES
+from ..core.stages import STAGES
 from . import device
 from .results import load_results
 
@@ -31,7 +31,7 @@ def _stages(manifest: dict) -> dict[str, dict]:
 
 
 def stage_metrics(manifest: dict, stage: str) -> dict[str, Any]:
-    """The metrics stage `stage` (a name in tinyml.stages.STAGES) recorded, or {}."""
+    """The metrics stage `stage` (a name in tinyml.core.stages.STAGES) recorded, or {}."""
     assert stage in STAGES, stage
     rec = _stages(manifest).get(stage)
     return (rec.get("metrics") or {}) if rec is not None else {}

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from .. import atomic
+from ..core import atomic
 from . import device, plots
 from .doc import Block, Figure, Heading, Para, render_html, render_markdown
 from .headline import headline

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..errors import BuildError, DeviceError, ToolMissingError
+from ..core.errors import BuildError, DeviceError, ToolMissingError
 from .base import MemoryBudget, Target, env_for
 from .budget import RUNTIME_OVERHEAD, check_runtime
 from .pio import build_dir, pio_run, require_platform

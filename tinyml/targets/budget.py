@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Iterable
 
-from ..errors import ConfigError
+from ..core.errors import ConfigError
 
 RUNTIMES: tuple[str, ...] = ("aot", "tflm")
 KiB = 1024

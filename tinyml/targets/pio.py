@@ -16,7 +16,7 @@ from collections import deque
 from pathlib import Path
 from typing import Any, Callable
 
-from ..errors import BuildError, ConfigError, ToolMissingError
+from ..core.errors import BuildError, ConfigError, ToolMissingError
 
 LOG_TAIL_LINES = 40
 SETUP_HINT = ("install the firmware extras: `pip install -e .[firmware]` "

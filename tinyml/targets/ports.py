@@ -9,7 +9,7 @@ from __future__ import annotations
 import sys
 from typing import Any, Callable, Sequence
 
-from ..errors import DeviceError, ToolMissingError
+from ..core.errors import DeviceError, ToolMissingError
 
 # VID:PID -> bridge, for the ports dev boards expose.
 KNOWN_BRIDGES: dict[tuple[int, int], str] = {

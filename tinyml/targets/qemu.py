@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..errors import BuildError, DeviceError, ToolMissingError
+from ..core.errors import BuildError, DeviceError, ToolMissingError
 from .base import MemoryBudget, Target
 
 QEMU_BINARY = "qemu-system-arm"

@@ -8,7 +8,7 @@ from __future__ import annotations
 import importlib
 from typing import Callable
 
-from ..errors import ConfigError
+from ..core.errors import ConfigError
 from .base import Target
 
 TARGET_NAMES: tuple[str, ...] = ("qemu_m4", "qemu_xtensa", "qemu_rv32", "esp32dev", "esp32s3",

@@ -14,8 +14,8 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-from .. import atomic
-from ..errors import ConfigError, DeviceError
+from ..core import atomic
+from ..core.errors import ConfigError, DeviceError
 
 PASS_LINE = "m-selftest-pass-"      # firmware/harness/tm_harness.c, tm_cmd_selftest
 FAIL_LINE = "m-selftest-fail-"

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..errors import BudgetError
+from ..core.errors import BudgetError
 from .models import StudentSpec, archs_for, build_student, model_stats
 
 WIDTHS = (4, 6, 8, 10, 12, 14, 16, 18, 20, 24, 28, 32, 40, 48, 64, 96, 128)

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from .. import tfcompat
+from ..core import tfcompat
 from . import fit
 
 

@@ -6,16 +6,16 @@ from typing import Any
 
 import numpy as np
 
-from .. import tfcompat
+from ..core import tfcompat
 
 
 PROGRESS_EVERY_S = 10.0   # seconds between progress lines when stderr is not a terminal
 
 
 def _progress_callback(keras: Any, epochs: int, desc: str) -> Any:
-    """Epoch progress through `tinyml.progress`: a bar on a terminal, a line
+    """Epoch progress through `tinyml.core.progress`: a bar on a terminal, a line
     every ~10 s otherwise (CI logs, pipes)."""
-    from ..progress import Progress
+    from ..core.progress import Progress
 
     class _Epochs(keras.callbacks.Callback):
         def on_train_begin(self, logs=None):

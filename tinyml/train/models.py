@@ -14,8 +14,8 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from .. import tfcompat
-from ..errors import ConfigError
+from ..core import tfcompat
+from ..core.errors import ConfigError
 
 STUDENT_ARCHS = ("dscnn", "cnn", "mlp")
 

@@ -5,7 +5,7 @@ import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from ...errors import ModelError, UnsupportedOpError
+from ...core.errors import ModelError, UnsupportedOpError
 from . import emitter, ops as ops_pkg
 from .fuse import fusable_pairs, fuse_conv_add
 from .ir import Graph

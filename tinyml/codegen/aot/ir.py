@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from ...tflite_file import layer_from_tensor_name
+from ...model.tflite_file import layer_from_tensor_name
 
 
 @dataclass
@@ -52,7 +52,7 @@ class Tensor:
     @property
     def layer(self) -> str:
         """The Keras layer that produced this tensor, by the project's one naming rule
-        (tinyml.tflite_file.layer_from_tensor_name); a name it cannot place (e.g. a
+        (tinyml.model.tflite_file.layer_from_tensor_name); a name it cannot place (e.g. a
         model output "StatefulPartitionedCall:0") is returned as is."""
         return layer_from_tensor_name(self.name) or self.name
 
@@ -75,7 +75,7 @@ class Op:
               "dilation_w": 1, "fused_activation": "RELU6"}
     inputs   list of Tensor (None for an omitted optional input, e.g. no bias)
     outputs  list of Tensor
-    source_layer  the layer tinyml.tflite_file names for this op (also from the
+    source_layer  the layer tinyml.model.tflite_file names for this op (also from the
              signature and the weights' names), so compiler errors and check.json agree
     """
 

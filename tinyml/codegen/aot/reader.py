@@ -11,8 +11,8 @@ import re
 
 import numpy as np
 
-from ...errors import ModelError
-from ...tflite_file import parse_tflite, schema
+from ...core.errors import ModelError
+from ...model.tflite_file import parse_tflite, schema
 from .ir import Graph, Op, Tensor
 
 
@@ -53,7 +53,7 @@ def _options(obj, s) -> dict:
 
 def read_tflite(model_bytes: bytes, source: str = "<model>") -> Graph:
     """Parse `model_bytes` into a Graph. The file is validated by the project's
-    shared reader (tinyml.tflite_file), which raises ModelError naming `source`."""
+    shared reader (tinyml.model.tflite_file), which raises ModelError naming `source`."""
     fm = parse_tflite(bytes(model_bytes), source)
     m, s = fm.flatbuffer, schema()
     sg = m.subgraphs[0]

@@ -12,7 +12,7 @@ A plan that fails is refused (PlanError): emitting it would give wrong answers.
 """
 from __future__ import annotations
 
-from ...errors import BuildError
+from ...core.errors import BuildError
 from .ir import Graph
 from .planner import ALIGN, Buffer, Plan
 

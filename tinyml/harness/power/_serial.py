@@ -10,7 +10,7 @@ from __future__ import annotations
 import threading
 import time
 
-from ...errors import DeviceError, ToolMissingError
+from ...core.errors import DeviceError, ToolMissingError
 from ..transport import open_transport
 
 

@@ -12,7 +12,7 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
-from ...errors import DeviceError
+from ...core.errors import DeviceError
 
 MEASURED, ESTIMATED, NOT_MEASURED = "measured", "estimated", "not measured"
 

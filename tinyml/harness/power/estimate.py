@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ...errors import ConfigError
+from ...core.errors import ConfigError
 from .base import ESTIMATED, EnergyResult, not_measured
 
 

@@ -23,7 +23,7 @@ import time
 
 import numpy as np
 
-from ...errors import ConfigError, DeviceError, ToolMissingError
+from ...core.errors import ConfigError, DeviceError, ToolMissingError
 from .base import Meter, PowerTrace
 
 

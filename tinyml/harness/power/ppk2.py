@@ -31,7 +31,7 @@ import time
 
 import numpy as np
 
-from ...errors import ConfigError, DeviceError
+from ...core.errors import ConfigError, DeviceError
 from ._serial import SerialLink
 from .base import Meter, PowerTrace
 

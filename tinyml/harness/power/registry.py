@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import importlib
 
-from ...errors import ConfigError
+from ...core.errors import ConfigError
 from .base import Meter, NoMeter
 
 METER_NAMES: tuple[str, ...] = ("ppk2", "joulescope", "lpm01a", "none")

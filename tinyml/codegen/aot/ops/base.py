@@ -102,7 +102,7 @@ from typing import Any
 
 import numpy as np
 
-from ....errors import UnsupportedOpError
+from ....core.errors import UnsupportedOpError
 from .. import quant
 from ..access import Access
 from ..ir import Op, Tensor

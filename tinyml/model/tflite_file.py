@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from .errors import ModelError
+from ..core.errors import ModelError
 
 FILE_IDENTIFIER = b"TFL3"
 MIN_BYTES = 16                     # root offset + identifier + a minimal table

@@ -16,11 +16,11 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any, Callable
 
-from . import atomic
-from .config import Config, to_toml
-from .errors import ConfigError, TinymlError
-from .runs import RunDir, StageResult
-from .stages import STAGES
+from ..core import atomic
+from ..config.schema import Config, to_toml
+from ..core.errors import ConfigError, TinymlError
+from ..core.runs import RunDir, StageResult
+from ..core.stages import STAGES
 
 # Bump when a stage's code changes what it produces, so old results re-run.
 STAGE_VERSION = 2
@@ -48,7 +48,7 @@ _DATA_CACHE: dict[str, Any] = {}
 
 def _dataset(cfg: Config) -> Any:
     """The dataset for this config; loaded once per process and data section."""
-    from .data import load_dataset
+    from ..data import load_dataset
     key = json.dumps([asdict(cfg.data), cfg.run.seed], sort_keys=True)
     if key not in _DATA_CACHE:
         _DATA_CACHE.clear()
@@ -57,13 +57,13 @@ def _dataset(cfg: Config) -> Any:
 
 
 def _fresh(seed: int) -> None:
-    from . import tfcompat
+    from ..core import tfcompat
     tfcompat.keras().backend.clear_session()
     tfcompat.seed_everything(seed)
 
 
 def _load_model(path: Path) -> Any:
-    from . import tfcompat
+    from ..core import tfcompat
     try:
         return tfcompat.keras().models.load_model(str(path), compile=False)
     except Exception as e:
@@ -76,13 +76,13 @@ def _save_model(model: Any, path: Path) -> None:
 
 
 def _eval(model: Any, ds: Any) -> dict[str, float]:
-    from .train import fit
+    from ..train import fit
     return {"accuracy": round(fit.accuracy(model, ds.x_test, ds.y_test), 6),
             "val_accuracy": round(fit.accuracy(model, ds.x_val, ds.y_val), 6)}
 
 
 def _cost(model: Any) -> dict[str, int]:
-    from .train.models import model_stats
+    from ..train.models import model_stats
     st = model_stats(model)
     return {"params": st["params"], "macs": st["macs"], "bytes": st["int8_bytes_est"],
             "keras_params": st["keras_params"]}
@@ -96,7 +96,7 @@ def _sizing_sparsity(cfg: Config) -> float:
 
 
 def _student_spec(cfg: Config, ds: Any) -> tuple[Any, dict[str, int]]:
-    from .train.budget import size_student
+    from ..train.budget import size_student
     return size_student(cfg.student, ds.input_shape, ds.num_classes, _sizing_sparsity(cfg))
 
 
@@ -106,7 +106,7 @@ def _budget(cfg: Config) -> dict[str, Any]:
 
 
 def _distiller(cfg: Config, ds: Any, teacher_path: Path) -> Any:
-    from .train.distill import Distiller
+    from ..train.distill import Distiller
     teacher = _load_model(teacher_path)
     return Distiller.from_teacher(teacher, ds.x_train, ds.x_val, ds.num_classes,
                                   cfg.distill.temperature, cfg.distill.alpha)
@@ -114,7 +114,7 @@ def _distiller(cfg: Config, ds: Any, teacher_path: Path) -> Any:
 
 # -- stages ----------------------------------------------------------------
 def _stage_teacher(cfg: Config, run: RunDir, tmp: Path, progress: bool) -> dict[str, Any]:
-    from .train import fit, models
+    from ..train import fit, models
     ds = _dataset(cfg)
     _fresh(cfg.run.seed)
     t0 = time.perf_counter()
@@ -131,8 +131,8 @@ def _stage_teacher(cfg: Config, run: RunDir, tmp: Path, progress: bool) -> dict[
 
 
 def _stage_alone(cfg: Config, run: RunDir, tmp: Path, progress: bool) -> dict[str, Any]:
-    from . import tfcompat
-    from .train import fit, models
+    from ..core import tfcompat
+    from ..train import fit, models
     ds = _dataset(cfg)
     _fresh(cfg.run.seed)
     t0 = time.perf_counter()
@@ -152,7 +152,7 @@ def _stage_alone(cfg: Config, run: RunDir, tmp: Path, progress: bool) -> dict[st
 
 
 def _stage_distill(cfg: Config, run: RunDir, tmp: Path, progress: bool) -> dict[str, Any]:
-    from .train import models
+    from ..train import models
     ds = _dataset(cfg)
     _fresh(cfg.run.seed)
     t0 = time.perf_counter()
@@ -173,7 +173,7 @@ def _stage_distill(cfg: Config, run: RunDir, tmp: Path, progress: bool) -> dict[
 def _stage_prune(cfg: Config, run: RunDir, tmp: Path, progress: bool) -> dict[str, Any]:
     import numpy as np
 
-    from .compress import prune as prune_mod
+    from ..compress import prune as prune_mod
     ds = _dataset(cfg)
     _fresh(cfg.run.seed)
     t0 = time.perf_counter()
@@ -224,7 +224,7 @@ def _prune_channels(cfg: Config, ds: Any, model: Any, distiller: Any, progress: 
     """Structured pruning: drop the least important channels of every layer,
     then fine-tune the narrower model against the teacher. The model is
     returned under "_model" for the stage to save."""
-    from .compress import prune as prune_mod
+    from ..compress import prune as prune_mod
     full = prune_mod.kernel_weights(model)
     keep = prune_mod.plan_channels(model, cfg.prune.sparsity)
     small = prune_mod.shrink_channels(model, keep)
@@ -244,9 +244,9 @@ def _prune_channels(cfg: Config, ds: Any, model: Any, distiller: Any, progress: 
 
 
 def _stage_quantize(cfg: Config, run: RunDir, tmp: Path, progress: bool) -> dict[str, Any]:
-    from .compress import prune as prune_mod
-    from .compress import quantize as q
-    from .train import fit
+    from ..compress import prune as prune_mod
+    from ..compress import quantize as q
+    from ..train import fit
     ds = _dataset(cfg)
     _fresh(cfg.run.seed)
     t0 = time.perf_counter()
@@ -292,7 +292,7 @@ def _stage_quantize(cfg: Config, run: RunDir, tmp: Path, progress: bool) -> dict
 
 def _stage_check(cfg: Config, run: RunDir, tmp: Path, progress: bool) -> dict[str, Any]:
     try:
-        from .convert.check import run_check
+        from ..convert.check import run_check
     except ImportError as e:
         raise TinymlError(f"the host check is not available in this install ({e})",
                           hint="install the full package, or run the stages before `check` only") from None
@@ -304,7 +304,7 @@ def _stage_check(cfg: Config, run: RunDir, tmp: Path, progress: bool) -> dict[st
 
 
 def _stage_report(cfg: Config, run: RunDir, tmp: Path, progress: bool) -> dict[str, Any]:
-    from .report.render import write_report
+    from ..report.render import write_report
     t0 = time.perf_counter()
     # Read the run folder, write into the staging folder: the outputs move in
     # together (and only) when the stage succeeds.
@@ -369,13 +369,13 @@ def check_model(cfg: Config, model_path: str | Path, force: bool = False,
     The file is validated before anything is written; on success it is copied
     into the run folder as model_int8.tflite next to check.json and golden.npz,
     so `tinyml export` can take it from there. Without `use_data` the checks
-    run on seeded random inputs (tinyml.own_model) and report no accuracy.
+    run on seeded random inputs (tinyml.importers.own_model) and report no accuracy.
     """
-    from . import own_model
-    from .convert.check import run_check
-    from .convert.hostcheck import prepare_inputs
-    from .runs import sha256_file
-    from .tflite_file import load_tflite
+    from ..importers import own_model
+    from ..convert.check import run_check
+    from ..convert.hostcheck import prepare_inputs
+    from ..core.runs import sha256_file
+    from ..model.tflite_file import load_tflite
     src = Path(model_path)
     model = load_tflite(src)  # clear ModelError naming the file if it is not a .tflite
     run = run_dir_for(cfg)

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from .errors import BuildError
+from ..core.errors import BuildError
 from .measure import MeasureOptions, measure
 
 
@@ -44,7 +44,7 @@ def deploy(cfg, target_name: str, port: str | None = None, runtime: str | None =
     ML pipeline (checked on seeded random inputs unless `use_data`)."""
     from . import pipeline
     from .export import export
-    from .targets import get_target
+    from ..targets import get_target
     target = get_target(target_name)
     project_dir = Path(project_dir)
     run_dir = Path(cfg.run.runs_dir) / cfg.run.name
@@ -116,7 +116,7 @@ def summary_lines(d: DeployResult) -> list[str]:
 def _model_row(run_dir: Path) -> str:
     """int8 size and host accuracies from check.json (what the device is compared with)."""
     import json
-    from .report.fmt import fmt_int, fmt_pct, is_num
+    from ..report.fmt import fmt_int, fmt_pct, is_num
     try:
         m = json.loads((run_dir / "check.json").read_text(encoding="utf-8"))
     except (OSError, ValueError):

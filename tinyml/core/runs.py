@@ -72,18 +72,9 @@ def repeatability() -> dict[str, Any]:
     the environment variables that change either. Reads TensorFlow's settings
     only if it is already loaded (never imports it)."""
     import os
-    import sys
+    from .tfcompat import settings_if_loaded
     out: dict[str, Any] = {"cpu": _cpu(), "env": {k: os.environ.get(k) for k in _REPEAT_ENV}}
-    tf = sys.modules.get("tensorflow")
-    if tf is not None:
-        try:
-            from tensorflow.python.framework import config as tf_config  # no public getter
-            out["op_determinism"] = bool(tf_config.is_op_determinism_enabled())
-            out["intra_op_threads"] = tf.config.threading.get_intra_op_parallelism_threads()
-            out["inter_op_threads"] = tf.config.threading.get_inter_op_parallelism_threads()
-            out["onednn_enabled"] = os.environ.get("TF_ENABLE_ONEDNN_OPTS", "1") != "0"
-        except Exception:  # an unusual TF build: record what we have
-            pass
+    out.update(settings_if_loaded())
     return out
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Iterable
 
-from .report.fmt import DASH, fmt_int, fmt_pct, fmt_points, is_num
+from ..report.fmt import DASH, fmt_int, fmt_pct, fmt_points, is_num
 
 
 def _acc(m: dict, *keys: str) -> Any:

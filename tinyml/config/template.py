@@ -1,7 +1,7 @@
 """`tinyml init`: a commented tinyml.toml with every option and its default.
 
 Made from the config dataclasses themselves (values, types, and the comments
-next to each field in tinyml/config.py), so it cannot drift from the code.
+next to each field in tinyml/config/schema.py), so it cannot drift from the code.
 Options without a default (None) are written commented out.
 """
 from __future__ import annotations
@@ -11,8 +11,9 @@ import inspect
 import re
 from pathlib import Path
 
-from . import atomic, config
-from .errors import ConfigError
+from ..core import atomic
+from . import schema as config
+from ..core.errors import ConfigError
 
 _SECTION_HELP = {
     "run": "Run folder <runs_dir>/<name> and the seed of splits and training.",

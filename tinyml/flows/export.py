@@ -23,10 +23,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
-from . import __version__
-from .errors import BudgetError, ConfigError, ModelError, UnsupportedOpError
-from .targets.base import MemoryBudget, Target
-from .targets.budget import ModelSizes, Need, check_runtime, needs
+from .. import __version__
+from ..core.errors import BudgetError, ConfigError, ModelError, UnsupportedOpError
+from ..targets.base import MemoryBudget, Target
+from ..targets.budget import ModelSizes, Need, check_runtime, needs
 
 GENERATED = Path("firmware") / "generated"
 EXPORT_JSON = "export.json"
@@ -78,7 +78,7 @@ def _say(progress: Callable[[str], Any] | None, msg: str) -> None:
 
 
 def _read_run(run_dir: Path) -> tuple[bytes, dict, Any]:
-    from . import golden as golden_mod
+    from ..model import golden as golden_mod
     missing = [f for f in RUN_FILES if not (run_dir / f).is_file()]
     if missing:
         what = ", ".join(str(run_dir / f) for f in missing)
@@ -167,12 +167,12 @@ def export(run_dir: str | Path, target_name: str, project_dir: str | Path, runti
     Raises ModelError (missing/stale run files), UnsupportedOpError, BudgetError
     (does not fit: nothing is written), ConfigError (unknown target/env).
     """
-    from .codegen import carray, golden_c, metadata, resolver
-    from .golden import firmware_subset
+    from ..codegen import carray, golden_c, metadata, resolver
+    from ..model.golden import firmware_subset
 
     run_dir, project_dir = Path(run_dir), Path(project_dir)
     if target is None:
-        from .targets import get_target
+        from ..targets import get_target
         target = get_target(target_name)
     runtime = check_runtime(runtime or target.default_runtime)
     env = target.env_for(runtime)
@@ -193,7 +193,7 @@ def export(run_dir: str | Path, target_name: str, project_dir: str | Path, runti
     aot = None
     if runtime == "aot":
         _say(progress, "compiling the model to C (AOT)")
-        from .codegen.aot import compile_tflite
+        from ..codegen.aot import compile_tflite
         aot = compile_tflite(tflite, name)
         files.update(aot.files)
     # The TFLM sources are emitted whenever TFLM can run the model (a TFLM build of the

@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, Optional
 
-from .errors import ConfigError
-from .targets.budget import RUNTIMES
+from ..core.errors import ConfigError
+from ..targets.budget import RUNTIMES
 
 
 @dataclass
@@ -270,7 +270,7 @@ def from_dict(raw: dict[str, Any], source: str = "<config>") -> Config:
 
 def _with_dataset_defaults(raw: dict[str, Any]) -> dict[str, Any]:
     """The chosen dataset's own defaults (tinyml/data/registry.py) under the user's settings."""
-    from .data.registry import config_defaults
+    from ..data.registry import config_defaults
     data = raw.get("data")
     name = data.get("name", DataConfig.name) if isinstance(data, dict) else DataConfig.name
     merged: dict[str, Any] = {sec: dict(kv) for sec, kv in config_defaults(name).items()}

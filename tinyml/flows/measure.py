@@ -26,11 +26,13 @@ from typing import Callable
 
 import numpy as np
 
-from . import __version__, atomic, golden
-from .errors import DataError, DeviceError, ModelError
-from .harness import protocol as P
-from .harness.session import DeviceSession
-from .progress import Progress
+from .. import __version__
+from ..core import atomic
+from ..model import golden
+from ..core.errors import DataError, DeviceError, ModelError
+from ..harness import protocol as P
+from ..harness.session import DeviceSession
+from ..core.progress import Progress
 
 RESULTS_JSON = "results.json"
 SAMPLES_JSONL = "results.samples.jsonl"
@@ -112,7 +114,7 @@ class Device:
 
 def open_device(target, project_dir: Path, port: str | None, retries: int) -> Device:
     """Boot the target's emulator (no port given) or open a board's port."""
-    from .harness.transport import open_transport
+    from ..harness.transport import open_transport
     if port:
         sess = DeviceSession(lambda: open_transport(port), port, retries=retries)
         return Device(sess, port, emulated=False)
@@ -148,7 +150,7 @@ def _load_run(run_dir: Path) -> tuple[str, golden.Golden]:
     model = run_dir / MODEL
     if not model.is_file():
         raise DataError(f"{model} does not exist", hint="run `tinyml pipeline` (or check --model) first")
-    from .runs import sha256_file
+    from ..core.runs import sha256_file
     sha = sha256_file(model)
     ts_path = run_dir / TESTSET
     if not ts_path.is_file():
@@ -335,7 +337,7 @@ def measure(run_dir: str | Path, target_name: str, port: str | None = None,
     """Measure the run's model on a device; writes results.json (+ the journal) into
     the run folder and returns the results. `device` overrides how it is opened
     (tests pass a fault-injecting one)."""
-    from .targets import get_target
+    from ..targets import get_target
     opts = opts or MeasureOptions()
     run_dir, project_dir = Path(run_dir), Path(project_dir)
     t_start = time.perf_counter()
@@ -401,7 +403,7 @@ def measure(run_dir: str | Path, target_name: str, port: str | None = None,
     }
     atomic.write_json(run_dir / RESULTS_JSON, results)
     if (run_dir / "manifest.json").is_file():
-        from .report.render import write_report
+        from ..report.render import write_report
         write_report(run_dir)           # the device section goes to the top of the report
     return results
 
@@ -410,7 +412,7 @@ def _energy(sess: DeviceSession, target, latency: dict, opts: MeasureOptions,
             emulated: bool) -> dict:
     """Measured with a meter over a timed window the firmware marks with its trigger
     pin; without one, an estimate from the datasheet labelled "estimated"."""
-    from .harness import power
+    from ..harness import power
     if opts.power == "none":
         if emulated:
             return power.not_measured("an emulator draws no power; energy needs a board "
@@ -428,7 +430,7 @@ def _energy(sess: DeviceSession, target, latency: dict, opts: MeasureOptions,
 
 def summary_lines(r: dict) -> list[str]:
     """The headline numbers, aligned, units stated."""
-    from .report.fmt import fmt_pct
+    from ..report.fmt import fmt_pct
     lat, ex, acc, en = r["latency"], r["bit_exact"], r["accuracy"], r["energy"]
     rows = [("target", f"{r['target']}" + (" (emulated)" if r["emulated"] else ""))]
     if acc:

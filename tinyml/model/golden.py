@@ -15,8 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
-from . import atomic
-from .errors import ModelError
+from ..core import atomic
+from ..core.errors import ModelError
 
 FORMAT_VERSION = 1
 

@@ -50,3 +50,20 @@ def seed_everything(seed: int) -> None:
         t.config.experimental.enable_op_determinism()
     except Exception:  # pragma: no cover - older TF
         pass
+
+
+def settings_if_loaded() -> dict[str, Any]:
+    """TensorFlow's determinism and thread settings if it is already loaded; {} otherwise
+    (never imports it: a light command records no TF settings)."""
+    import sys
+    t = sys.modules.get("tensorflow")
+    if t is None:
+        return {}
+    try:
+        from tensorflow.python.framework import config as tf_config  # no public getter
+        return {"op_determinism": bool(tf_config.is_op_determinism_enabled()),
+                "intra_op_threads": t.config.threading.get_intra_op_parallelism_threads(),
+                "inter_op_threads": t.config.threading.get_inter_op_parallelism_threads(),
+                "onednn_enabled": os.environ.get("TF_ENABLE_ONEDNN_OPTS", "1") != "0"}
+    except Exception:  # an unusual TF build: record what we have
+        return {}

@@ -18,8 +18,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import ConfigError
-from .stages import STAGES
+from ..core.errors import ConfigError
+from ..core.stages import STAGES
 
 RANDOM_SAMPLES = 50           # default count of random inputs (check.max_test_samples overrides)
 # Stages that make a model (a run holding any of them holds the pipeline's model).
@@ -33,9 +33,9 @@ def default_run_name(model_path: str | Path) -> str:
 
 def random_dataset(tflite_path: str | Path, count: int, seed: int):
     """A Dataset of `count` seeded random inputs for the model, with unknown (-1) labels."""
-    from .data.dataset import Dataset
-    from .tflite_file import load_tflite
-    from .convert.check import require_full_int8
+    from ..data.dataset import Dataset
+    from ..model.tflite_file import load_tflite
+    from ..convert.check import require_full_int8
     model = load_tflite(tflite_path)
     require_full_int8(model)          # the same message as the checks themselves give
     t = model.input_tensor()

@@ -1,0 +1,1 @@
+"""The typed TOML config, its validation and the commented template."""

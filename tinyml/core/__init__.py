@@ -1,0 +1,1 @@
+"""Plumbing every room may use: errors, run folders, locks, atomic writes, progress."""

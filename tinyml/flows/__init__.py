@@ -1,0 +1,1 @@
+"""The commands' bodies: what `tinyml <command>` runs, below the thin CLI."""

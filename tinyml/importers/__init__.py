@@ -1,0 +1,1 @@
+"""Models users bring: one module per format, into a full-int8 .tflite."""

@@ -1,0 +1,1 @@
+"""The model file: the validated .tflite reader and golden vectors."""
