@@ -31,8 +31,12 @@ if [ ! -x .venv/bin/python ]; then
     "$PY" -m venv .venv
 fi
 .venv/bin/python -m pip install -q --upgrade pip
-echo "[setup] pip install -e .[ml,firmware,dev]"
-.venv/bin/python -m pip install -q -e ".[ml,firmware,dev]"
+echo "[setup] pip install -e .[ml,onnx,firmware,dev]"
+.venv/bin/python -m pip install -q -e ".[ml,onnx,firmware,dev]"
+# onnx2tf pins tensorflow 2.19; it runs on the 2.21 above, so it goes in without its pins.
+ONNX_CONVERTER="onnx2tf==1.29.24"
+echo "[setup] pip install --no-deps $ONNX_CONVERTER"
+.venv/bin/python -m pip install -q --no-deps "$ONNX_CONVERTER"
 
 if [ -f scripts/pio_offline.py ]; then
     echo "[setup] PlatformIO offline core packages"

@@ -134,21 +134,44 @@ def _own_model_cfg(model_path: str, config_path: str | None, run_name: str | Non
     return cfg, wants_data(dataset, data_path, config_path)
 
 
-_MODEL_HELP = ("Your own int8 .tflite instead of the pipeline's. It gets a run folder of its own "
-               "(default model-<name>); without --dataset/--data-path it is checked on seeded "
-               "random inputs, and no accuracy is reported.")
+_MODEL_HELP = ("Your own model instead of the pipeline's: a full-int8 .tflite, or a float .tflite, "
+               ".keras, .h5, SavedModel folder or .onnx (quantized on --calibration). It gets a run "
+               "folder of its own (default model-<name>); without --dataset/--data-path it is checked "
+               "on seeded random inputs, and no accuracy is reported.")
+_CALIBRATION_HELP = ("Calibration inputs for a float --model: a .npy/.npz (float, N x input shape), a "
+                     "dataset name, a data folder, or 'random' (ranges are guesses)  "
+                     "[default: the --dataset's training split]")
+
+
+def _model_options(fn: Callable[..., Any]) -> Callable[..., Any]:
+    fn = click.option("--input-shape", help="Sizes after the batch for a --model with unknown "
+                                            "dimensions, e.g. 96,96,3.")(fn)
+    fn = click.option("--calibration", help=_CALIBRATION_HELP)(fn)
+    return click.option("--model", "model_path", type=click.Path(), help=_MODEL_HELP)(fn)
+
+
+def _model_section(calibration: str | None, input_shape: str | None) -> dict[str, Any]:
+    shape = None
+    if input_shape is not None:
+        try:
+            shape = [int(v) for v in input_shape.replace("x", ",").split(",") if v.strip()]
+        except ValueError:
+            raise ConfigError(f"--input-shape {input_shape!r}: give sizes separated by commas, "
+                              "e.g. 96,96,3") from None
+    return {"model": {"calibration": calibration, "input_shape": shape}}
 
 
 @main.command()
 @_run_options
-@click.option("--model", "model_path", type=click.Path(dir_okay=False), help=_MODEL_HELP)
+@_model_options
 @_handle_errors
-def check(config_path, run_name, runs_dir, dataset, data_path, seed, force, model_path):
+def check(config_path, run_name, runs_dir, dataset, data_path, seed, force, model_path, calibration,
+          input_shape):
     """Host checks: ops, TFLM arena, float vs int8 accuracy, LiteRT vs TFLM, golden vectors."""
     from .flows import pipeline
     if model_path:
         cfg, use_data = _own_model_cfg(model_path, config_path, run_name, runs_dir, dataset,
-                                       data_path, seed)
+                                       data_path, seed, **_model_section(calibration, input_shape))
         with _locked(cfg):
             results = [pipeline.check_model(cfg, model_path, force=force, progress=True,
                                             use_data=use_data)]
@@ -184,20 +207,22 @@ _PROJECT_HELP = "PlatformIO project folder (holds platformio.ini and firmware/).
                                      "[default: [export] target, qemu_m4]")
 @click.option("--runtime", type=click.Choice(RUNTIMES),
               help="Model runtime on the device  [default: [export] runtime, aot]")
-@click.option("--model", "model_path", type=click.Path(dir_okay=False), help=_MODEL_HELP)
+@_model_options
 @click.option("--config", "-c", "config_path", type=click.Path(dir_okay=False), help="TOML config file.")
 @click.option("--run", "-r", "run_name", help="Run to export  [default: [run] name, default]")
 @click.option("--runs-dir", help="Folder holding run folders  [default: runs]")
 @click.option("--project", type=click.Path(file_okay=False), default=".", show_default=True,
               help=_PROJECT_HELP)
 @_handle_errors
-def export(target, runtime, model_path, config_path, run_name, runs_dir, project):
+def export(target, runtime, model_path, calibration, input_shape, config_path, run_name, runs_dir,
+           project):
     """Generate the model's C sources into the firmware project (refuses models that don't fit)."""
     from .flows.export import export as do_export
     extra = {"export": {"target": target, "runtime": runtime}}
     if model_path:
         from .flows import pipeline
-        cfg, use_data = _own_model_cfg(model_path, config_path, run_name, runs_dir, **extra)
+        cfg, use_data = _own_model_cfg(model_path, config_path, run_name, runs_dir, **extra,
+                                       **_model_section(calibration, input_shape))
         with _locked(cfg):
             pipeline.check_model(cfg, model_path, progress=True, use_data=use_data)
     else:
@@ -336,7 +361,7 @@ def measure(target, port, samples, power, uart, mlperf_dataset, config_path, run
 @click.option("--port", "-p", help="Serial port of the board (default: found by its USB IDs).")
 @click.option("--runtime", type=click.Choice(RUNTIMES),
               help="Model runtime on the device  [default: the target's, aot]")
-@click.option("--model", "model_path", type=click.Path(dir_okay=False), help=_MODEL_HELP)
+@_model_options
 @click.option("--samples", default="all", show_default=True, help="Test samples to measure: N or 'all'.")
 @click.option("--power", default="none", show_default=True,
               help="Power meter: none, ppk2, joulescope, lpm01a (docs/POWER.md).")
@@ -344,13 +369,13 @@ def measure(target, port, samples, power, uart, mlperf_dataset, config_path, run
               help=_PROJECT_HELP)
 @_run_options
 @_handle_errors
-def deploy(target, port, runtime, model_path, samples, power, project, config_path, run_name,
-           runs_dir, dataset, data_path, seed, force):
+def deploy(target, port, runtime, model_path, calibration, input_shape, samples, power, project,
+           config_path, run_name, runs_dir, dataset, data_path, seed, force):
     """Data to a measured device: pipeline, export, build, flash or emulate, measure, report."""
     n = _samples(samples)
     if model_path:
         cfg, use_data = _own_model_cfg(model_path, config_path, run_name, runs_dir, dataset,
-                                       data_path, seed)
+                                       data_path, seed, **_model_section(calibration, input_shape))
     else:
         cfg, use_data = _load_config(config_path, run_name, runs_dir, dataset, data_path, seed), True
     from .flows import deploy as d

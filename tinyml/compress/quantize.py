@@ -71,6 +71,48 @@ def to_int8_tflite(model: Any, rep: np.ndarray | None, dense_per_channel: bool |
                          hint="use only Conv2D, DepthwiseConv2D, Dense, pooling, ReLU and BatchNorm layers") from None
 
 
+def float_tflite_from_saved_model(path: str, input_shapes: dict[str, list[int]] | None = None) -> bytes:
+    """A SavedModel folder as a float .tflite. `input_shapes` fixes the serving signature's
+    inputs (by name) to static shapes, batch included."""
+    tf = tfcompat.tf()
+    if not input_shapes:
+        return bytes(tf.lite.TFLiteConverter.from_saved_model(path).convert())
+    loaded = tf.saved_model.load(path)
+    fn = loaded.signatures["serving_default"]
+    specs = {n: tf.TensorSpec(input_shapes[n], t.dtype, name=n)
+             for n, t in fn.structured_input_signature[1].items()}
+    concrete = tf.function(lambda **kw: fn(**kw)).get_concrete_function(**specs)
+    return bytes(tf.lite.TFLiteConverter.from_concrete_functions([concrete], loaded).convert())
+
+
+def _calibrated(float_tflite: bytes, rep: list[list[np.ndarray]]) -> bytes:
+    """The float model with activation ranges recorded on `rep` (one list of arrays,
+    one per model input, per sample): the converter's own calibration step."""
+    tfcompat.tf()
+    from tensorflow.lite.python.optimize import calibrator
+    model = calibrator.add_intermediate_tensors(float_tflite)
+    return bytes(calibrator.Calibrator(model).calibrate(lambda: iter(rep)))
+
+
+def quantize_float_tflite(float_tflite: bytes, rep: list[list[np.ndarray]], debug: bool = False) -> bytes:
+    """A float .tflite to full int8 (per-channel weights, int8 input and output), as the
+    converter's post-training quantization does it. With `debug` the model carries
+    TFLite's NumericVerify ops instead (float I/O), for per-layer error triage."""
+    tf = tfcompat.tf()
+    from tensorflow.lite.python import convert
+    try:
+        calibrated = _calibrated(float_tflite, rep)
+        if debug:
+            return bytes(convert.mlir_quantize(calibrated, enable_numeric_verify=True))
+        return bytes(convert.mlir_quantize(calibrated, input_data_type=tf.int8,
+                                           output_data_type=tf.int8))
+    except Exception as e:  # the quantizer raises assorted internal error types
+        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        raise ModelError(f"int8 quantization failed: {first}",
+                         hint="the model has an op TFLite cannot quantize to int8; "
+                              "replace that layer or give an int8 .tflite") from None
+
+
 def describe_ops(data: bytes) -> list[dict[str, Any]]:
     """Per op: name and the dtypes of its inputs/outputs (None for an omitted input)."""
     m = parse_tflite(data, "converted model")

@@ -147,6 +147,16 @@ class CheckConfig:
 
 
 @dataclass
+class ModelConfig:
+    # A model you bring (--model): how a float one is quantized to int8.
+    # Calibration inputs: a .npy/.npz (float, N x input shape), a dataset name, a data
+    # folder, or "random" (ranges are guesses). Unset: the --dataset's training split.
+    calibration: Optional[str] = None
+    calibration_samples: int = 300      # calibration inputs used (seeded pick)
+    input_shape: Optional[list[int]] = None  # sizes after the batch, for unknown dimensions
+
+
+@dataclass
 class ExportConfig:
     target: str = "qemu_m4"
     runtime: Literal[RUNTIMES] = "aot"       # tinyml.targets.budget.RUNTIMES
@@ -165,6 +175,7 @@ class Config:
     prune: PruneConfig = field(default_factory=PruneConfig)
     quantize: QuantizeConfig = field(default_factory=QuantizeConfig)
     check: CheckConfig = field(default_factory=CheckConfig)
+    model: ModelConfig = field(default_factory=ModelConfig)
     export: ExportConfig = field(default_factory=ExportConfig)
 
     def section(self, name: str) -> dict[str, Any]:
@@ -198,6 +209,9 @@ _RANGES: dict[tuple[str, str], tuple[typing.Callable[[Any], bool], str]] = {
     ("distill", "temperature"): (lambda v: v > 0, "greater than 0"),
     ("prune", "sparsity"): (lambda v: 0.0 <= v < 1.0, "in [0, 1)"),
     ("check", "golden_count"): (lambda v: v >= 1, "at least 1"),
+    ("model", "calibration_samples"): (lambda v: v >= 1, "at least 1"),
+    ("model", "input_shape"): (lambda v: len(v) >= 1 and all(x >= 1 for x in v),
+                               "a list of sizes, each at least 1"),
     ("check", "arena_margin"): (lambda v: v >= 0, "0 or more"),
 }
 for _s, _k in [("teacher", "epochs"), ("teacher", "batch_size"), ("student", "epochs"),

@@ -24,6 +24,7 @@ _SECTION_HELP = {
     "prune": "Pruning with fine-tuning: whole channels (a smaller dense model) or weight magnitudes.",
     "quantize": "Full-int8 conversion: post-training (ptq) or quantization-aware (qat).",
     "check": "Host checks of the int8 model (TFLM host runtime, LiteRT).",
+    "model": "A model you bring (--model): calibration and input shape for a float one.",
     "export": "Firmware generation: target board and runtime.",
 }
 

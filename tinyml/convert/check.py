@@ -25,11 +25,16 @@ TESTSET_NPZ = "testset.npz"    # every checked test sample: what `tinyml measure
 CHECK_FORMAT_VERSION = 1
 
 
-def require_full_int8(model: TfliteModel) -> None:
+OWN_MODEL_INT8_HINT = ("give the float model it came from (.tflite, .keras, .h5, SavedModel or .onnx) with "
+                       "--calibration, and tinyml quantizes it to full int8")
+
+
+def require_full_int8(model: TfliteModel, own_model: bool = False) -> None:
     reason = model.non_int8_reason()
     if reason:
         raise ModelError(f"{model.path} is not a full-int8 model: {reason}",
-                         hint="run `tinyml quantize` (full-integer quantization with int8 input and output)")
+                         hint=OWN_MODEL_INT8_HINT if own_model else
+                         "run `tinyml quantize` (full-integer quantization with int8 input and output)")
 
 
 def make_golden(model: TfliteModel, hc: hostcheck.HostCheck, count: int) -> golden.Golden:
@@ -50,7 +55,8 @@ def _tensor_info(t) -> dict:
             "zero_point": int(t.zero_point[0]) if t.quantized else None}
 
 
-def run_check(tflite_path, dataset, check_cfg, out_dir, float_tflite_path=None, progress=True) -> dict:
+def run_check(tflite_path, dataset, check_cfg, out_dir, float_tflite_path=None, progress=True,
+              own_model: bool = False) -> dict:
     """Run the host checks of an int8 .tflite on `dataset`'s test split.
 
     Writes check.json, golden.npz and testset.npz (every checked sample, golden
@@ -58,7 +64,9 @@ def run_check(tflite_path, dataset, check_cfg, out_dir, float_tflite_path=None, 
     `float_tflite_path` may be a float .tflite or a Keras file (.keras/.h5);
     it only feeds `accuracy_float`. Raises ModelError / UnsupportedOpError for
     a bad model, CheckError if LiteRT and TFLM top-1 agreement is below
-    check_cfg.min_runtime_agreement.
+    check_cfg.min_runtime_agreement, for the pipeline's own models only: a model
+    the user brings (`own_model`) runs TFLM's kernels on the device, so LiteRT is
+    a second opinion whose differences are reported, never a refusal.
     """
     t0 = time.perf_counter()
     tflite_path = Path(tflite_path)
@@ -66,7 +74,7 @@ def run_check(tflite_path, dataset, check_cfg, out_dir, float_tflite_path=None, 
     if limit is not None and limit < 1:
         raise ConfigError(f"[check] max_test_samples = {limit} must be at least 1 (or left out for all)")
     model = load_tflite(tflite_path)
-    require_full_int8(model)
+    require_full_int8(model, own_model)
     seconds: dict[str, float] = {}
 
     t = time.perf_counter()
@@ -82,7 +90,8 @@ def run_check(tflite_path, dataset, check_cfg, out_dir, float_tflite_path=None, 
     t = time.perf_counter()
     x_test, y_test = dataset.x_test[:limit], dataset.y_test[:limit]   # [:None] = all
     hc = hostcheck.host_check(model, x_test, y_test, ar.recommended_bytes,
-                              float_model_path=float_tflite_path, progress=progress)
+                              float_model_path=float_tflite_path, progress=progress,
+                              litert_required=not own_model)
     seconds["host_check"] = time.perf_counter() - t
 
     m = hc.metrics
@@ -95,7 +104,8 @@ def run_check(tflite_path, dataset, check_cfg, out_dir, float_tflite_path=None, 
         **m,
         "golden_count": min(int(check_cfg.golden_count), m["test_samples"]),
     }
-    if m["runtime_top1_agreement"] < check_cfg.min_runtime_agreement:
+    enforced = not own_model
+    if enforced and m["runtime_top1_agreement"] < check_cfg.min_runtime_agreement:
         first = hc.disagreements["top1"][:10]
         raise CheckError(
             f"{tflite_path}: LiteRT and the TFLM host runtime agree on the top-1 class for only "
@@ -121,8 +131,14 @@ def run_check(tflite_path, dataset, check_cfg, out_dir, float_tflite_path=None, 
                      "int8_litert": m["accuracy_int8_litert"]},
         "runtime_agreement": {
             "reference": "tflm", "other": "litert",
+            # pipeline models: top-1 agreement below [check] min_runtime_agreement is refused;
+            # a user's model: reported only (the device runs TFLM's kernels)
+            "policy": "enforced" if enforced else "reported",
+            "litert_loaded": hc.litert_outputs is not None, "note": m["runtime_note"],
             "top1": m["runtime_top1_agreement"], "exact": m["runtime_exact_agreement"],
             "max_abs_diff_lsb": m["runtime_max_abs_diff_lsb"],
+            "samples_differing": m["runtime_exact_mismatches"],
+            "differing_outputs": m["runtime_differing_outputs"],
             "top1_disagreements": hc.disagreements["top1"],
             "exact_disagreements": hc.disagreements["bytes"],
         },

@@ -108,9 +108,33 @@ def summary_lines(d: DeployResult) -> list[str]:
     lines.insert(1, f"  {'model':<12} {_model_row(d.run_dir)}")
     if d.inputs:
         lines.insert(1, f"  {'inputs':<12} {d.inputs}")
+    for i, row in enumerate(import_rows(d.run_dir)):
+        lines.insert(2 + i, row)
     lines.append(f"  {'report':<12} {d.run_dir / 'report.html'}")
     lines.append(f"  {'seconds':<12} " + ", ".join(f"{k} {v:g}" for k, v in d.seconds.items()))
     return lines
+
+
+def import_rows(run_dir: Path) -> list[str]:
+    """How a model the user brought became int8: format, calibration, the layer that loses most."""
+    import json
+    try:
+        imp = json.loads((run_dir / "import.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return []
+    if not imp.get("calibration"):
+        return []
+    rows = [f"  {'imported':<12} {imp.get('format')} -> full int8 on {imp['calibration']}"]
+    worst = (imp.get("triage") or {}).get("worst")
+    if worst:
+        out = (imp.get("triage") or {}).get("output_sqnr_db")
+        rows.append(f"  {'int8 error':<12} worst layer {worst.get('layer') or '?'} "
+                    f"({worst.get('op') or 'op'}) SQNR {worst.get('sqnr_db'):.1f} dB"
+                    + (f"; output SQNR {out:.1f} dB" if isinstance(out, (int, float)) else ""))
+    if imp.get("calibration_random"):
+        rows.append(f"  {'WARNING':<12} calibrated on RANDOM inputs: int8 ranges are guesses and the "
+                    "accuracy may be far from float's; give --calibration with real inputs")
+    return rows
 
 
 def _model_row(run_dir: Path) -> str:

@@ -35,6 +35,7 @@ CHECK_JSON = "check.json"
 GOLDEN = "golden.npz"
 TESTSET = "testset.npz"
 RESULTS_JSON = "results.json"     # written by `tinyml measure`
+IMPORT_JSON = "import.json"       # a model the user brought: format, calibration, per-layer triage
 REPORT_FILES = ["metrics.json", "report.md", "report.html"]
 
 
@@ -364,40 +365,92 @@ def run_stage(name: str, cfg: Config, force: bool = False, progress: bool = Fals
 
 def check_model(cfg: Config, model_path: str | Path, force: bool = False,
                 progress: bool = False, use_data: bool = True) -> StageResult:
-    """`tinyml check --model FILE`: host-check a user's own int8 .tflite.
+    """`tinyml check --model FILE`: host-check a model the user brings.
 
-    The file is validated before anything is written; on success it is copied
-    into the run folder as model_int8.tflite next to check.json and golden.npz,
-    so `tinyml export` can take it from there. Without `use_data` the checks
-    run on seeded random inputs (tinyml.importers.own_model) and report no accuracy.
+    A full-int8 .tflite is checked as it is; a float one (float .tflite, Keras,
+    SavedModel, ONNX) is quantized first on `[model] calibration`
+    (tinyml.importers.load). The file is validated before anything is written;
+    on success the int8 model is in the run folder as model_int8.tflite next to
+    check.json, golden.npz and import.json, so `tinyml export` can take it from
+    there. Without `use_data` the checks run on seeded random inputs
+    (tinyml.importers.own_model) and report no accuracy.
     """
     from ..importers import own_model
+    from ..importers.load import INT8_TFLITE as INT8_FORMAT
+    from ..importers.load import detect, load_user_model
     from ..convert.check import run_check
     from ..convert.hostcheck import prepare_inputs
     from ..core.runs import sha256_file
     from ..model.tflite_file import load_tflite
     src = Path(model_path)
-    model = load_tflite(src)  # clear ModelError naming the file if it is not a .tflite
+    fmt = detect(src)  # clear ModelError naming the file if it is no model we read
     run = run_dir_for(cfg)
     own_model.guard_run(run.root, src)
     n_random = cfg.check.max_test_samples or own_model.RANDOM_SAMPLES
+    mc = cfg.model
     params = {"version": STAGE_VERSION, "seed": cfg.run.seed,
               "data": cfg.section("data") if use_data else {"random_inputs": n_random},
-              "check": cfg.section("check"), "model": str(src), "model_sha256": sha256_file(src)}
+              "check": cfg.section("check"), "model": str(src), "model_sha256": _source_hash(src),
+              "import": cfg.section("model") if fmt != INT8_FORMAT else None,
+              "calibration_sha256": (sha256_file(mc.calibration) if mc.calibration
+                                     and Path(mc.calibration).is_file() else None)}
+    outputs = [CHECK_JSON, GOLDEN, TESTSET, INT8_TFLITE, IMPORT_JSON]
+    if fmt != INT8_FORMAT:
+        outputs.append(FLOAT_TFLITE)
 
     def fn(tmp: Path) -> dict[str, Any]:
         t0 = time.perf_counter()
-        ds = _dataset(cfg) if use_data else own_model.random_dataset(src, n_random, cfg.run.seed)
+        imp = load_user_model(src, mc.calibration, mc.input_shape, mc.calibration_samples, cfg.run.seed,
+                              lambda name, path: _dataset(_data_cfg(cfg, name, path)), use_data)
+        atomic.write_bytes(tmp / INT8_TFLITE, imp.int8)
+        float_path = None
+        if imp.float_tflite is not None:
+            float_path = atomic.write_bytes(tmp / FLOAT_TFLITE, imp.float_tflite)
+        atomic.write_json(tmp / IMPORT_JSON, {"source": src.name, **imp.record()})
+        model = load_tflite(tmp / INT8_TFLITE)
+        ds = _dataset(cfg) if use_data else own_model.random_dataset(tmp / INT8_TFLITE, n_random,
+                                                                   cfg.run.seed)
         # A model made for other data is refused before the slow arena search.
         prepare_inputs(model, ds.x_test[:1])
-        metrics = run_check(src, ds, cfg.check, tmp, progress=progress)
-        shutil.copyfile(src, tmp / INT8_TFLITE)
-        return {**metrics, "model": str(src), "seconds": round(time.perf_counter() - t0, 3)}
+        metrics = run_check(tmp / INT8_TFLITE, ds, cfg.check, tmp, float_tflite_path=float_path,
+                            progress=progress, own_model=True)
+        worst = (imp.triage or {}).get("worst") or {}
+        return {**metrics, "model": str(src), "model_format": imp.format,
+                "calibration": imp.calibration, "calibration_random": imp.calibration_random,
+                "worst_layer": worst.get("layer"), "worst_layer_sqnr_db": worst.get("sqnr_db"),
+                "output_sqnr_db": (imp.triage or {}).get("output_sqnr_db"),
+                "import_seconds": imp.record()["seconds"],
+                "seconds": round(time.perf_counter() - t0, 3)}
 
-    result = run.stage("check", params, [], [CHECK_JSON, GOLDEN, TESTSET, INT8_TFLITE], fn,
-                       force=force)
+    result = run.stage("check", params, [], outputs, fn, force=force)
     write_config(cfg)
     return result
+
+
+def _source_hash(src: Path) -> str:
+    """A model file's sha256, or a SavedModel folder's (every file, by relative path)."""
+    from ..core.runs import sha256_file
+    if src.is_file():
+        return sha256_file(src)
+    import hashlib
+    h = hashlib.sha256()
+    for f in sorted(p for p in src.rglob("*") if p.is_file()):
+        h.update(f.relative_to(src).as_posix().encode() + b"\0" + sha256_file(f).encode())
+    return h.hexdigest()
+
+
+def _data_cfg(cfg: Config, name: str | None, path: str | None) -> Config:
+    """The config with another [data] name/path: calibration data the user named."""
+    if name is None and path is None:
+        return cfg
+    from dataclasses import replace
+    if name is None:
+        p = Path(path)
+        name = ("csv" if p.suffix.lower() == ".csv" else
+                "wav" if any(p.rglob("*.wav")) else "images")
+    from ..config.schema import load
+    data = load(None, {"data": {"name": name, "path": path}}).data
+    return replace(cfg, data=data)
 
 
 def run_pipeline(cfg: Config, stages: list[str] | None = None, force: bool = False,

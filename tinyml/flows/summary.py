@@ -38,12 +38,26 @@ def _row(name: str, m: dict, seen: dict[str, dict]) -> str:
         acc = _acc(m, "accuracy_int8_tflm")
         acc_s = (f"int8 on TFLM {fmt_pct(acc)}" if acc is not None
                  else "seeded random inputs (no labels: no accuracy)")
-        return (f"{acc_s}, arena {fmt_int(m.get('arena_recommended_bytes'))} B, "
-                f"LiteRT = TFLM on {fmt_pct(m.get('runtime_exact_agreement'), 1)} of "
-                f"{fmt_int(m.get('test_samples'))} samples")
+        row = f"{acc_s}, arena {fmt_int(m.get('arena_recommended_bytes'))} B, {_litert(m)}"
+        if m.get("calibration"):
+            row = f"{m.get('model_format')} -> int8 on {m['calibration']}; {row}"
+            if m.get("calibration_random"):
+                row += " -- WARNING: RANDOM calibration, int8 ranges are guesses"
+        return row
     if name == "report":
         return "metrics.json, report.md, report.html"
     return DASH
+
+
+def _litert(m: dict) -> str:
+    """LiteRT as the second opinion it is: TFLM is what runs on the device."""
+    if m.get("runtime_exact_agreement") is None:
+        return "LiteRT cannot load it: checked on TFLM alone"
+    out = (f"LiteRT = TFLM on {fmt_pct(m.get('runtime_exact_agreement'), 1)} of "
+           f"{fmt_int(m.get('test_samples'))} samples")
+    if m.get("runtime_exact_mismatches"):
+        out += f" (max {fmt_int(m.get('runtime_max_abs_diff_lsb'))} LSB; the device runs TFLM's arithmetic)"
+    return out
 
 
 def pipeline_lines(results: Iterable[Any], run_dir: Path) -> list[str]:

@@ -55,6 +55,10 @@ def summary(res: Results, run_sha: str | None) -> dict[str, Any] | None:
         "energy": {"status": en.get("status") or "not measured",
                    "uj_per_inference": _num(en.get("uj_per_inference")),
                    "mean_power_mw": _num(en.get("mean_power_mw"))},
+        "arena_bytes": _num((res.section("device").get("info") or {}).get("arena_bytes")),
+        "flash_bytes": _num(res.section("memory").get("flash_bytes")),
+        "ram_bytes": _num(res.section("memory").get("ram_bytes")),
+        "runtime": (res.section("device").get("info") or {}).get("runtime"),
         "model_sha256": sha,
         "model_matches_run": (sha == run_sha) if sha and run_sha else None,
     }
@@ -117,8 +121,8 @@ def headline_table(res: Results) -> Table:
         rows = [["accuracy on the device", fmt_pct(acc.get("device"))],
                 ["accuracy on the host (int8, TFLM), same samples", fmt_pct(acc.get("host"))],
                 ["device − host", fmt_points(acc.get("device"), acc.get("host"))]]
-    else:
-        rows = [["accuracy", f"{DASH} (outputs are values, not classes)"]]
+    else:      # values (an autoencoder, a regression): bit-exactness leads, no empty accuracy box
+        rows = []
     mism = be.get("mismatched_samples")
     diff = f"; max |Δ| {fmt_lsb(be['max_abs_diff'])}" if is_num(be.get("max_abs_diff")) else ""
     rows.append(["samples whose output bytes differ from the host",
@@ -291,6 +295,13 @@ def device_blocks(res: Results, run_name: str, run_sha: str | None, figs: dict[s
                         "with a meter.", "note"))
     if "latency" in figs:
         out += [Heading(3, "Latency"), figs["latency"]]
+    elif plots.latency_spread(lat) is not None:
+        width, frac = plots.latency_spread(lat)
+        med = (lat.get("per_inference") or {}).get("median")
+        unit = lat.get("unit") or "counts"
+        out += [Heading(3, "Latency"),
+                Para(f"Every timed run took {fmt_int(med)} {unit} (median); the runs differ by at most "
+                     f"{fmt_int(width)} {unit} ({100 * frac:.2f} %), so no plot is drawn.")]
     items = layers.get("items") or []
     if items:
         unit = layers.get("unit") or lat.get("unit") or "counts"

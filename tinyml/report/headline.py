@@ -53,7 +53,18 @@ def headline(m: dict) -> Table:
         rows.append(["distillation gain (distilled − student trained alone)",
                      fmt_points(a["distilled"], a["alone"])])
     rows.append(["int8 model size", _bytes(m["model_bytes"]["tflite_int8"])])
-    rows.append(["RAM for tensors (TFLM arena, recommended)", _bytes(m["arena_bytes"]["recommended"])])
+    # The device's own planned arena when measured (the AOT plan is far smaller than TFLM's);
+    # TFLM's host-measured arena is a different runtime's figure and says so.
+    if dev_ok and is_num(d.get("arena_bytes")):
+        rows.append([f"RAM for tensors on the device ({d.get('runtime') or 'its runtime'}, planned)",
+                     _bytes(d["arena_bytes"])])
+        rows.append(["RAM for tensors under TFLM (host-measured arena, recommended)",
+                     _bytes(m["arena_bytes"]["recommended"])])
+    else:
+        rows.append(["RAM for tensors (TFLM arena, recommended)", _bytes(m["arena_bytes"]["recommended"])])
+    if dev_ok and (is_num(d.get("flash_bytes")) or is_num(d.get("ram_bytes"))):
+        rows.append(["firmware image, flash / static RAM", f"{_bytes(d.get('flash_bytes'))} / "
+                                                            f"{_bytes(d.get('ram_bytes'))}"])
     rows.append(["latency per inference", _latency(d) if dev_ok else DASH])
     rows.append(["energy per inference", _energy(d) if dev_ok else "not measured"])
     return Table(["headline", "value"], rows)

@@ -44,13 +44,16 @@ def stage_table(m: dict) -> Table:
 
 def check_table(m: dict) -> Table:
     a, ag, ar, mb = m["accuracy"], m["runtime_agreement"], m["arena_bytes"], m["model_bytes"]
+    # Without labels (a user's model on random inputs) there is no accuracy: no empty rows.
+    accs = [["float accuracy", fmt_pct(a["float"])],
+            ["int8 accuracy, TFLM host runtime (reference)", fmt_pct(a["int8_tflm"])],
+            ["int8 accuracy, LiteRT", fmt_pct(a["int8_litert"])]]
     rows = [
-        ["float accuracy", fmt_pct(a["float"])],
-        ["int8 accuracy, TFLM host runtime (reference)", fmt_pct(a["int8_tflm"])],
-        ["int8 accuracy, LiteRT", fmt_pct(a["int8_litert"])],
+        *(accs if a.get("int8_tflm") is not None else []),
         ["top-1 agreement LiteRT vs TFLM", fmt_pct(ag["top1"])],
         ["bit-exact outputs LiteRT vs TFLM", fmt_pct(ag["exact"])],
         ["max |Δ| LiteRT vs TFLM", fmt_lsb(ag["max_abs_diff_lsb"])],
+        *([["LiteRT", ag["note"]]] if ag.get("note") else []),
         ["tensor arena, minimum (bytes)", fmt_int(ar["min"])],
         ["tensor arena, recommended (bytes)", fmt_int(ar["recommended"])],
         ["int8 .tflite (bytes)", fmt_int(mb["tflite_int8"])],
@@ -78,8 +81,10 @@ def host_blocks(m: dict, check: dict | None, figs: dict) -> list[Block]:
     out: list[Block] = [Heading(2, "On the host"), headline_table(m)]
     if "accuracy" in figs:
         out.append(figs["accuracy"])
-    out += [Heading(3, "Model at each stage"), stage_table(m),
-            Heading(3, "Host checks of the int8 model"), check_table(m)]
+    if any(a.get(k) is not None for k in ("teacher", "alone", "distilled", "pruned")
+           for a in [m["accuracy"]]):          # the pipeline made the model; a user's has no stages
+        out += [Heading(3, "Model at each stage"), stage_table(m)]
+    out += [Heading(3, "Host checks of the int8 model"), check_table(m)]
     ot = ops_table(check)
     if ot:
         out += [Heading(3, "Ops and the Keras layers they come from"), ot]

@@ -141,6 +141,7 @@ def build_metrics(run_dir: str | Path, manifest: dict | None = None) -> dict[str
             "top1": _num(check.get("runtime_top1_agreement")),
             "exact": _num(check.get("runtime_exact_agreement")),
             "max_abs_diff_lsb": _num(check.get("runtime_max_abs_diff_lsb")),
+            "note": check.get("runtime_note"),
         },
         "test_samples": _num(check.get("test_samples")),
         "stage_seconds": {name: rec.get("seconds") for name, rec in _ordered(_stages(manifest))

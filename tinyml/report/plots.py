@@ -87,43 +87,42 @@ def seconds(m: dict) -> bytes | None:
     return _png(plt, fig)
 
 
+MIN_SPREAD = 0.01     # latency runs closer than 1 % of the median: a number, not a plot
+
+
+def latency_spread(lat: dict) -> tuple[float, float] | None:
+    """(max - min, as a fraction of the median) of the per-inference figures, if known."""
+    stats = lat.get("per_inference") or {}
+    runs = [v for v in (lat.get("samples_per_inference") or lat.get("per_run") or [])
+            if isinstance(v, (int, float))]
+    lo = min(runs) if runs else stats.get("min")
+    hi = max(runs) if runs else stats.get("max")
+    med = stats.get("median") or (sorted(runs)[len(runs) // 2] if runs else None)
+    if not all(isinstance(v, (int, float)) for v in (lo, hi, med)) or med <= 0:
+        return None
+    return float(hi - lo), float(hi - lo) / float(med)
+
+
 def latency(lat: dict, unit: str) -> bytes | None:
-    """Per-run figures as a box plot when the rig kept them and they vary, else
-    min/median/p90/max bars from 0 (emulation gives the same count every run)."""
-    us = lat.get("us") or {}
+    """A box plot of the per-run figures when they vary by 1 % of the median or more.
+    Runs that agree (emulation gives the same count every time) are a number, said in
+    the tables; a plot of them would say nothing."""
+    spread = latency_spread(lat)
     runs = lat.get("samples_per_inference") or lat.get("per_run") or []
     per_run = [v for v in runs if isinstance(v, (int, float))]
-    stats = dict(lat.get("per_inference") or {})
-    if per_run and not any(isinstance(v, (int, float)) for v in stats.values()):
-        stats = {"min": min(per_run), "max": max(per_run)}
-    keys = [k for k in ("min", "median", "p90", "max") if isinstance(stats.get(k), (int, float))]
-    plt = _plt() if keys else None
+    if spread is None or spread[1] < MIN_SPREAD or len(per_run) < 2:
+        return None
+    plt = _plt()
     if plt is None:
         return None
-    varies = bool(per_run) and min(per_run) != max(per_run)
-    if varies:
-        fig, ax = plt.subplots(figsize=(7, 2.6), dpi=100)
-        ax.boxplot(per_run, **_horizontal(), whis=(0, 100), widths=0.5,
-                   medianprops={"color": ORANGE, "linewidth": 2})
-        ax.plot(per_run, [1.0] * len(per_run), "|", color=BLUE, alpha=0.5, markersize=18)
-        ax.set_yticks([])
-        lo, hi = min(per_run), max(per_run)
-        spread = f"max − min = {hi - lo:,.0f} {unit}, {100.0 * (hi - lo) / lo:.2f} % of min" if lo > 0 else ""
-        ax.set_title(f"Latency of {len(per_run)} timed runs (box: quartiles, whiskers: min–max)\n{spread}",
-                     fontsize=10)
-    else:
-        vals = [float(stats[k]) for k in keys]
-        labels = [f" {stats[k]:,.0f}" + (f" ({us[k]:,.1f} µs)" if isinstance(us.get(k), (int, float)) else "")
-                  for k in keys]
-        fig, ax = plt.subplots(figsize=(7, 0.45 * len(keys) + 1.3), dpi=100)
-        ax.barh(range(len(keys)), vals, color=BLUE)
-        ax.set_yticks(range(len(keys)), keys)
-        ax.invert_yaxis()
-        ax.set_xlim(0, max(vals) * 1.35 or 1)
-        for i, (v, lbl) in enumerate(zip(vals, labels)):
-            ax.text(v, i, lbl, va="center", fontsize=8)
-        ax.set_title(f"Latency per inference: all {len(per_run)} timed runs gave the same count" if per_run
-                     else "Latency per inference (axis from 0)")
+    fig, ax = plt.subplots(figsize=(7, 2.6), dpi=100)
+    ax.boxplot(per_run, **_horizontal(), whis=(0, 100), widths=0.5,
+               medianprops={"color": ORANGE, "linewidth": 2})
+    ax.plot(per_run, [1.0] * len(per_run), "|", color=BLUE, alpha=0.5, markersize=18)
+    ax.set_yticks([])
+    lo, hi = min(per_run), max(per_run)
+    ax.set_title(f"Latency of {len(per_run)} timed runs (box: quartiles, whiskers: min–max)\n"
+                 f"max − min = {hi - lo:,.0f} {unit}, {100.0 * (hi - lo) / lo:.2f} % of min", fontsize=10)
     ax.set_xlabel(f"{unit} per inference")
     ax.xaxis.set_major_formatter(matplotlib_ticker().StrMethodFormatter("{x:,.0f}"))
     return _png(plt, fig)
@@ -146,6 +145,27 @@ def layers(items: list[dict], unit: str) -> bytes | None:
         ax.text(s, i, f" {s:.1f} %", va="center", fontsize=7)
     ax.set_xlabel(f"share of the layers' total ({total:,.0f} {unit})")
     ax.set_title("Per-layer profile on the device")
+    return _png(plt, fig)
+
+
+def layer_sqnr(rows: list[dict]) -> bytes | None:
+    """SQNR each layer adds (dB), the worst in orange."""
+    rows = [r for r in rows if isinstance(r.get("sqnr_db"), (int, float))]
+    plt = _plt() if rows else None
+    if plt is None:
+        return None
+    vals = [min(float(r["sqnr_db"]), 100.0) for r in rows]      # exact layers (>100 dB) shown at 100
+    worst = vals.index(min(vals))
+    fig, ax = plt.subplots(figsize=(7, 0.32 * len(rows) + 1.3), dpi=100)
+    ax.barh(range(len(rows)), vals, color=[ORANGE if i == worst else BLUE for i in range(len(rows))])
+    ax.set_yticks(range(len(rows)), [f"{r.get('index')} {r.get('op')} {r.get('layer') or ''}".strip()
+                                     for r in rows], fontsize=8)
+    ax.invert_yaxis()
+    ax.set_xlim(0, max(vals) * 1.15)
+    for i, v in enumerate(vals):
+        ax.text(v, i, f" {rows[i]['sqnr_db']:.1f}", va="center", fontsize=7)
+    ax.set_xlabel("SQNR the layer adds, float vs int8 (dB, higher is better; capped at 100)")
+    ax.set_title("Quantization error per layer")
     return _png(plt, fig)
 
 

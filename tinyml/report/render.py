@@ -11,7 +11,7 @@ import json
 from pathlib import Path
 
 from ..core import atomic
-from . import device, plots
+from . import device, imported, plots
 from .doc import Block, Figure, Heading, Para, render_html, render_markdown
 from .headline import headline
 from .host import host_blocks
@@ -22,7 +22,8 @@ REPORT_MD = "report.md"
 REPORT_HTML = "report.html"
 HOST_PLOT_FILES = {"accuracy": "accuracy.png", "seconds": "seconds.png"}
 # Every PNG a report can draw: any of these not drawn this time is stale.
-ALL_PLOT_FILES = tuple(device.PLOT_FILES.values()) + tuple(HOST_PLOT_FILES.values())
+ALL_PLOT_FILES = (tuple(device.PLOT_FILES.values()) + tuple(HOST_PLOT_FILES.values())
+                  + (imported.PLOT_FILE,))
 
 
 def _read_json(p: Path) -> dict | None:
@@ -51,6 +52,8 @@ def build_blocks(run_dir: Path, m: dict) -> tuple[list[Block], list[Figure]]:
         blocks.append(Para("Plots are not drawn: matplotlib is not installed "
                            "(`pip install 'tinyml[ml]'`).", "note"))
     blocks += device.device_blocks(res, str(m["run"]), m.get("model_sha256"), dfigs)
+    imp = _read_json(run_dir / "import.json")
+    blocks += imported.blocks(imp, imported.figure(imp))
     blocks += host_blocks(m, check, hfigs)
     return blocks, [b for b in blocks if isinstance(b, Figure)]
 

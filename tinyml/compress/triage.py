@@ -1,0 +1,97 @@
+"""Quantization triage: the error each layer adds when a float model goes to int8.
+
+TFLite's debug-mode quantizer puts a NumericVerify op after every quantized op:
+it runs that op's float twin on the *dequantized int8 inputs*, so the
+difference is the error the layer itself adds, not what it inherits. Per
+layer, on the calibration inputs: SQNR (10 log10 of signal power over error
+power, in dB; higher is better) and the cosine between float and int8.
+"""
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import numpy as np
+
+from ..core import tfcompat
+from ..core.errors import ModelError
+from ..model.tflite_file import layer_from_tensor_name, parse_tflite
+from .quantize import quantize_float_tflite, tflite_predict
+
+MAX_SAMPLES = 64        # per-layer statistics settle long before the calibration set ends
+
+
+def sqnr_db(f: np.ndarray, q: np.ndarray) -> float:
+    """SQNR of `q` against the float reference `f`, in dB (inf when equal)."""
+    f, q = np.asarray(f, np.float64).ravel(), np.asarray(q, np.float64).ravel()
+    noise = float(np.sum((f - q) ** 2))
+    signal = float(np.sum(f ** 2))
+    if noise == 0.0:
+        return float("inf")
+    return 10.0 * np.log10(signal / noise) if signal > 0 else float("-inf")
+
+
+def cosine(f: np.ndarray, q: np.ndarray) -> float:
+    f, q = np.asarray(f, np.float64).ravel(), np.asarray(q, np.float64).ravel()
+    d = float(np.linalg.norm(f) * np.linalg.norm(q))
+    return float(np.dot(f, q) / d) if d > 0 else (1.0 if np.array_equal(f, q) else 0.0)
+
+
+def _deq(q: np.ndarray, scale: float, zp: int) -> np.ndarray:
+    return (q.astype(np.int32) - int(zp)).astype(np.float64) * float(scale)
+
+
+def layer_errors(float_tflite: bytes, int8_tflite: bytes, rep: list[list[np.ndarray]]) -> dict[str, Any]:
+    """Per-layer SQNR and cosine, worst layer named, and the whole model's output SQNR."""
+    tf = tfcompat.tf()
+    debug_model = quantize_float_tflite(float_tflite, rep, debug=True)
+    opts = tf.lite.experimental.QuantizationDebugOptions(layer_direct_compare_metrics={
+        "sqnr_db": lambda f, q, s, z: sqnr_db(f, _deq(q, s, z)),
+        "cosine": lambda f, q, s, z: cosine(f, _deq(q, s, z))})
+    samples = rep[:MAX_SAMPLES]
+    try:
+        dbg = tf.lite.experimental.QuantizationDebugger(
+            quant_debug_model_content=debug_model, debug_dataset=lambda: iter(samples), debug_options=opts)
+        dbg.run()
+    except Exception as e:  # noqa: BLE001 - TF's debugger raises assorted types
+        raise ModelError(f"per-layer triage failed ({str(e).strip().splitlines()[0][:160]})") from None
+    producers = _verified_ops(debug_model)
+    layers = []
+    for name, st in dbg.layer_statistics.items():
+        tensor = re.sub(r":\d+$", "", name.split("NumericVerify/", 1)[-1])   # "NumericVerify/<t>:<i>"
+        index, op = producers.get(name, (None, None))
+        layers.append({"tensor": tensor, "layer": layer_from_tensor_name(tensor), "op": op, "index": index,
+                       "sqnr_db": _finite(st.get("sqnr_db")), "cosine": _finite(st.get("cosine")),
+                       "max_abs_error": _finite(st.get("max_abs_error"))})
+    layers.sort(key=lambda r: (r["index"] is None, r["index"] if r["index"] is not None else 0, r["tensor"]))
+    rated = [r for r in layers if r["sqnr_db"] is not None]
+    worst = min(rated, key=lambda r: r["sqnr_db"]) if rated else None
+    return {"layers": layers, "samples": len(samples),
+            "worst": None if worst is None else {k: worst[k] for k in ("layer", "op", "sqnr_db")},
+            "output_sqnr_db": _finite(_output_sqnr(float_tflite, int8_tflite, samples))}
+
+
+def _finite(v: Any) -> float | None:
+    if v is None:
+        return None
+    v = float(v)
+    return round(v, 4) if np.isfinite(v) else (999.0 if v > 0 else None)
+
+
+def _verified_ops(debug_model: bytes) -> dict[str, tuple[int, str]]:
+    """NumericVerify output tensor -> (position among the checked ops, name of the quantized
+    op it checks: the producer of its first input)."""
+    m = parse_tflite(debug_model, "debug model")
+    made_by = {o: op for op in m.ops for o in op.outputs}
+    out: dict[str, tuple[int, str]] = {}
+    for op in m.ops:
+        if "NumericVerify" in op.name and op.inputs and op.inputs[0] in made_by:
+            for o in op.outputs:
+                out[m.tensors[o].name] = (len(out), made_by[op.inputs[0]].name)
+    return out
+
+
+def _output_sqnr(float_tflite: bytes, int8_tflite: bytes, samples: list[list[np.ndarray]]) -> float:
+    """End to end: the int8 model's dequantized output against the float model's (LiteRT)."""
+    x = np.concatenate([s[0] for s in samples])
+    return sqnr_db(tflite_predict(float_tflite, x), tflite_predict(int8_tflite, x))

@@ -1,0 +1,70 @@
+"""A Keras model file (.keras, .h5) to a float .tflite.
+
+tf-keras (Keras 2, what the pipeline uses) reads .h5 files and the .keras files
+it wrote; a .keras file saved by Keras 3 is read by Keras 3 and goes through
+a SavedModel export instead.
+"""
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from ..core.errors import ModelError
+from .shapes import fixed_shape
+
+SUFFIXES = (".keras", ".h5", ".hdf5")
+
+
+def _load(path: Path) -> tuple[Any, str]:
+    from ..core import tfcompat
+    try:
+        return tfcompat.keras().models.load_model(str(path), compile=False), "tf-keras"
+    except Exception as first:  # noqa: BLE001 - every loader error becomes one message
+        if path.suffix.lower() != ".keras":
+            raise ModelError(f"{path}: cannot load the Keras model ({_first_line(first)})",
+                             hint="save it with model.save('model.h5') or model.save('model.keras')") from None
+        try:
+            import keras as keras3
+            return keras3.saving.load_model(str(path), compile=False), "keras3"
+        except Exception as e:  # noqa: BLE001
+            raise ModelError(f"{path}: cannot load the Keras model ({_first_line(e)})",
+                             hint="a corrupt file, or custom layers: save it as a SavedModel "
+                                  "(model.export(folder)) and give the folder") from None
+
+
+def _first_line(e: BaseException) -> str:
+    s = str(e).strip()
+    return (s.splitlines()[0] if s else type(e).__name__)[:200]
+
+
+def to_float_tflite(path: Path, input_shape: list[int] | None) -> tuple[bytes, None]:
+    from ..compress import quantize as q
+    model, kind = _load(path)
+    inputs = model.inputs
+    if len(inputs) != 1:
+        raise ModelError(f"{path}: the model has {len(inputs)} inputs; the device harness feeds one",
+                         hint="wrap the model so that it takes one input tensor")
+    name = getattr(inputs[0], "name", "input")
+    shape = fixed_shape(path, name, tuple(inputs[0].shape), input_shape)
+    if kind == "tf-keras":
+        if tuple(shape[1:]) != tuple(inputs[0].shape)[1:]:     # unknown sizes fixed by --input-shape
+            from ..core import tfcompat
+            k = tfcompat.keras()
+            inp = k.Input(shape=shape[1:], batch_size=1)
+            model = k.Model(inp, model(inp))
+        try:
+            return q.to_float_tflite(model), None
+        except Exception as e:  # noqa: BLE001
+            raise ModelError(f"{path}: TFLite cannot convert the model ({_first_line(e)})") from None
+    with tempfile.TemporaryDirectory(prefix="tinyml-keras3-") as d:
+        import keras as keras3
+        try:
+            model.export(d, format="tf_saved_model",
+                         input_signature=[keras3.InputSpec(shape=shape, dtype="float32")])
+        except TypeError:
+            model.export(d)
+        except Exception as e:  # noqa: BLE001
+            raise ModelError(f"{path}: cannot export the Keras 3 model ({_first_line(e)})") from None
+        from .savedmodel import to_float_tflite as from_saved
+        return from_saved(Path(d), list(shape[1:]))
