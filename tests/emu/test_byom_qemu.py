@@ -26,7 +26,8 @@ def _cli(*args):
 # (model attribute, calibration, expected format). Accuracy floors: these nets score
 # 0.91-0.98 on the digits test split (seeds 1-3); 0.80 leaves room for another machine.
 CASES = [("h5", None, "Keras"), ("saved_model", "calib_nhwc", "SavedModel"),
-         ("float_tflite", "digits", "float .tflite"), ("onnx", "calib_nchw", "ONNX")]
+         ("float_tflite", "digits", "float .tflite"), ("onnx", "calib_nchw", "ONNX"),
+         ("onnx_flatten", "calib_nchw", "ONNX")]     # NCHW flatten: a TRANSPOSE on the device
 
 
 @pytest.mark.parametrize("attr,calib,fmt", CASES, ids=[c[0] for c in CASES])

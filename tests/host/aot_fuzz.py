@@ -161,6 +161,10 @@ def layer_shape(ly: dict, ins: list[tuple]) -> tuple:
         return out
     if op == "reshape":
         return _reshape_target(ly["mode"], x)
+    if op == "transpose":
+        if sorted(ly["perm"]) != list(range(len(x))) or len(x) < 2:
+            raise SpecError(f"transpose {ly['perm']} of {x}")
+        return tuple(x[i] for i in ly["perm"])
     if op == "add":
         a, b = x, tuple(ins[1])
         if len(a) != len(b) or any(p != q and 1 not in (p, q) for p, q in zip(a, b)):
@@ -343,6 +347,15 @@ class _Gen:
                  1: ["col", "row", "chan"]}[rank]
         return self.add(_ly("reshape", [x], mode=mode or self.r.choice(modes)))
 
+    def transpose(self, x) -> int | None:
+        rank = len(self.shapes[x])
+        if rank < 2:
+            return None
+        perm = list(range(rank))
+        while perm == list(range(rank)):
+            self.r.shuffle(perm)
+        return self.add(_ly("transpose", [x], perm=perm))
+
     def addc(self, x) -> int | None:
         modes = ["c", "full", "scalar"] + (["w1", "h1"] if len(self.shapes[x]) == 3 else [])
         return self.add(_ly("addc", [x], mode=self.r.choice(modes)))
@@ -408,11 +421,11 @@ class _Gen:
         if rank == 3:
             ops = {"conv": 5, "dw": 4, "conv1x1": 3, "pool": 2, "pad": 1, "residual": 2.5,
                    "concat": 2, "bcast": 1.5, "addc": 1, "mean": 1, "reshape": 1.5,
-                   "softmax": 0.4, "sigmoid": 0.6, "dense": 0.5}
+                   "softmax": 0.4, "sigmoid": 0.6, "dense": 0.5, "transpose": 1.2}
         else:
             ops = {"dense": 3, "softmax": 1, "sigmoid": 1, "reshape": 2, "concat": 1,
                    "residual": 1 if rank == 1 else 0, "bcast": 1 if rank == 2 else 0,
-                   "addc": 1, "mean": 0.5 if rank == 2 else 0}
+                   "addc": 1, "mean": 0.5 if rank == 2 else 0, "transpose": 1 if rank == 2 else 0}
         op = self.r.choices(list(ops), weights=list(ops.values()))[0]
         return {"conv": lambda: self.conv(x), "dw": lambda: self.dw(x),
                 "conv1x1": lambda: self.conv1x1(x, self.r.random() < 0.7),
@@ -421,7 +434,8 @@ class _Gen:
                 "bcast": lambda: self.bcast_add(x), "addc": lambda: self.addc(x),
                 "mean": lambda: self.mean(x), "reshape": lambda: self.reshape(x),
                 "softmax": lambda: self.simple(x, "softmax"),
-                "sigmoid": lambda: self.simple(x, "sigmoid"), "dense": lambda: self.dense(x)}[op]()
+                "sigmoid": lambda: self.simple(x, "sigmoid"), "dense": lambda: self.dense(x),
+                "transpose": lambda: self.transpose(x)}[op]()
 
     def head(self, x: int) -> int:
         """Optional classifier head: dense (+ softmax)."""
@@ -584,6 +598,8 @@ def build_keras(spec: dict):
                          name=name)(xs[0])
         elif op == "reshape":
             y = L.Reshape(shapes[i + 1], name=name)(xs[0])
+        elif op == "transpose":
+            y = L.Permute(tuple(a + 1 for a in ly["perm"]), name=name)(xs[0])
         elif op == "add":
             y = L.Add(name=name)(xs)
             if act:                      # the converter fuses it into the ADD

@@ -25,7 +25,7 @@ MIN_MODELS = {
     "op_CONV_2D": 75, "op_DEPTHWISE_CONV_2D": 60, "op_FULLY_CONNECTED": 40, "op_ADD": 50,
     "op_RESHAPE": 45, "op_AVERAGE_POOL_2D": 15, "op_MAX_POOL_2D": 15, "op_SOFTMAX": 25,
     "op_MEAN": 15, "op_PAD": 10, "op_CONCATENATION": 25, "op_LOGISTIC": 15, "op_QUANTIZE": 8,
-    "pool_fused_act": 10, "fc_per_channel": 20, "fc_per_tensor": 10,
+    "pool_fused_act": 10, "fc_per_channel": 20, "fc_per_tensor": 10, "op_TRANSPOSE": 8,
 }
 
 

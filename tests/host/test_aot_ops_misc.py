@@ -13,7 +13,7 @@ import pytest
 from aot_harness import (RUNTIME_DIR, assert_bit_exact, build, op_index,
                          patch_op_options, run_tflm, to_int8_tflite)
 
-MISC_SOURCES = ["tm_k_pool.c", "tm_k_softmax.c", "tm_k_mean.c", "tm_k_pad.c",
+MISC_SOURCES = ["tm_k_pool.c", "tm_k_softmax.c", "tm_k_mean.c", "tm_k_pad.c", "tm_k_transpose.c",
                 "tm_k_concat.c", "tm_k_logistic.c", "tm_k_quantize.c"]
 
 
@@ -249,6 +249,41 @@ def test_pad_rank3():
     out = L.ZeroPadding1D((3, 1))(L.Conv1D(4, 1, activation="relu")(inp))
     res = assert_bit_exact(_tfl(k.Model(inp, out)), n_inputs=6, seed=14)
     assert "PAD" in res.ops
+
+
+# --- transpose ----------------------------------------------------------------------
+
+TRANSPOSES = [  # (per-sample input shape, permutation of the per-sample axes)
+    ((4, 6, 3), (2, 0, 1)),          # NHWC -> NCHW, as a PyTorch export's flatten needs
+    ((3, 4, 6), (1, 2, 0)),          # NCHW -> NHWC
+    ((5, 7), (1, 0)),
+    ((2, 3, 4, 5), (3, 1, 0, 2)),    # rank 5 with the batch
+    ((1, 5, 3), (2, 1, 0)),          # width-1 axis
+]
+
+
+@pytest.mark.parametrize("shape,perm", TRANSPOSES, ids=[f"{len(s)}d-{''.join(map(str, p))}" for s, p in TRANSPOSES])
+def test_transpose_is_a_permuted_copy(shape, perm):
+    k = _keras()
+    inp = k.Input(shape)
+    out = k.layers.Permute(tuple(i + 1 for i in perm))(inp)
+    tfl = _tfl(k.Model(inp, out), -2.0, 2.0)
+    x = _all_bytes(shape)
+    res = assert_bit_exact(tfl, inputs=x)
+    assert res.ops == ["TRANSPOSE"]
+    assert np.array_equal(run_tflm(tfl, x).reshape(len(x), *[shape[i] for i in perm]),
+                          np.transpose(x, (0, *[i + 1 for i in perm])))
+
+
+def test_transpose_then_dense_as_an_nchw_flatten():
+    """Conv -> permute to channels-first -> flatten -> dense: a PyTorch export's head."""
+    k = _keras()
+    L = k.layers
+    inp = k.Input((5, 4, 2))
+    x = L.Conv2D(3, 3, padding="same", activation="relu")(inp)
+    x = L.Flatten()(L.Permute((3, 1, 2))(x))
+    res = assert_bit_exact(_tfl(k.Model(inp, L.Dense(6)(x))), n_inputs=6, seed=21)
+    assert "TRANSPOSE" in res.ops and "FULLY_CONNECTED" in res.ops
 
 
 # --- concatenation ------------------------------------------------------------------

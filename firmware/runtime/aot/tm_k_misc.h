@@ -1,6 +1,6 @@
 /*
  * tm_k_misc.h - int8 kernels of the tinyml AOT runtime for the "misc" ops:
- * pooling, softmax, mean, pad, concatenation, logistic, quantize/dequantize.
+ * pooling, softmax, mean, pad, transpose, concatenation, logistic, quantize/dequantize.
  *
  * Every kernel reproduces the integer arithmetic of the TensorFlow Lite Micro
  * reference kernels bit for bit; the code generator (tinyml/codegen/aot/ops/)
@@ -60,6 +60,11 @@ void tm_k_logistic_s8(const int8_t *in, int8_t *out, int32_t size,
 void tm_k_mean_s8(const int8_t *in, int8_t *out, int32_t outer,
                   int32_t reduce, int32_t inner, int32_t in_zp,
                   int32_t out_zp, int32_t multiplier, int32_t shift);
+
+/* ---- transpose (TFLM reference_ops::Transpose, rank <= 6, left-padded with 1) */
+
+void tm_k_transpose_s8(const int8_t *in, int8_t *out, const int32_t out_shape[6],
+                       const int32_t in_stride[6]);
 
 /* ---- pad (TFLM reference_ops::Pad, rank <= 4, shapes left-padded with 1) - */
 

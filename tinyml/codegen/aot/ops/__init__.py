@@ -35,6 +35,7 @@ LOWERINGS: dict[str, tuple[str, str]] = {
     "RESHAPE": ("reshape", "_lower_view"),
     "SOFTMAX": ("softmax", "lower_softmax"),
     "SQUEEZE": ("reshape", "_lower_view"),
+    "TRANSPOSE": ("transpose", "lower_transpose"),
 }
 # Low-RAM alternatives the compiler may pick for an op where that lowers the arena's
 # peak (compiler._choose_for_ram): builtin -> (module, lowering, function giving the
