@@ -61,6 +61,20 @@ def test_check_quantizes_a_keras_model_and_reports_each_layer(tmp_path):
     assert check["accuracy"]["float"] > 0.8 and abs(check["accuracy"]["float"] - check["accuracy"]["int8_tflm"]) < 0.05
 
 
+def test_a_keras3_file_goes_through_a_saved_model_export(tmp_path):
+    """TF 2.16+ saves .keras files with Keras 3, which tf-keras cannot read."""
+    import keras as keras3
+    m = keras3.Sequential([keras3.Input((8, 8, 1)), keras3.layers.Conv2D(4, 3, activation="relu"),
+                           keras3.layers.Flatten(), keras3.layers.Dense(10)])
+    path = tmp_path / "k3.keras"
+    m.save(path)
+    runs = tmp_path / "runs"
+    out = _tinyml("check", "--model", path, "--calibration", "digits", "--runs-dir", runs)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert "Keras -> int8 on digits training split" in out.stdout and "TensorSpec" not in out.stdout
+    assert json.loads((runs / "model-k3" / "import.json").read_text())["triage"]["worst"]["op"]
+
+
 def test_random_calibration_only_when_asked_and_said_loudly(tmp_path):
     runs = tmp_path / "runs"
     out = _tinyml("check", "--model", user_models().autoencoder, "--runs-dir", runs)

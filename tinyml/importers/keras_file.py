@@ -60,7 +60,7 @@ def to_float_tflite(path: Path, input_shape: list[int] | None) -> tuple[bytes, N
     with tempfile.TemporaryDirectory(prefix="tinyml-keras3-") as d:
         import keras as keras3
         try:
-            model.export(d, format="tf_saved_model",
+            model.export(d, format="tf_saved_model", verbose=False,
                          input_signature=[keras3.InputSpec(shape=shape, dtype="float32")])
         except TypeError:
             model.export(d)

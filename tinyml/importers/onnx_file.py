@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import io
-import os
 import tempfile
 from pathlib import Path
 
@@ -63,6 +62,8 @@ def _shape(path: Path, model, input_shape):
 
 def to_float_tflite(path: Path, input_shape: list[int] | None) -> tuple[bytes, tuple[int, ...]]:
     model = _load(path)
+    from ..core import tfcompat
+    tfcompat.tf()          # TensorFlow first, on tf-keras, before onnx2tf imports it
     try:
         import onnx2tf
     except ImportError:
@@ -78,7 +79,6 @@ def to_float_tflite(path: Path, input_shape: list[int] | None) -> tuple[bytes, t
     name = _inputs(model)[0].name
     log = io.StringIO()
     with tempfile.TemporaryDirectory(prefix="tinyml-onnx-") as d:
-        os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
         try:
             with contextlib.redirect_stdout(log), contextlib.redirect_stderr(log):
                 onnx2tf.convert(input_onnx_file_path=str(path), output_folder_path=d, batch_size=1,
