@@ -5,8 +5,11 @@ The same kind of digits CNN is trained here and saved in each format
 full-int8 .tflite converted from the .h5). Each goes through a real `tinyml
 deploy` subprocess; printed per format: seconds per import step and per deploy
 stage, float vs int8 accuracy on the whole digits test split (TFLM host), the
-device's bit-exactness, and the layer that loses most.
-Run:  .venv/bin/python benchmarks/byom.py [--samples N]
+device's bit-exactness, and the layer that loses most. `--extra FILE` adds models of
+your own (e.g. the MLPerf Tiny reference .h5 / float .tflite / SavedModel files),
+deployed on seeded random inputs and calibrated on `--extra-calibration` (default:
+random, so their int8 ranges are guesses and only bit-exactness and speed count).
+Run:  .venv/bin/python benchmarks/byom.py [--samples N] [--extra FILE ...]
 """
 from __future__ import annotations
 
@@ -40,20 +43,26 @@ def _int8_of(h5: Path, dst: Path) -> Path:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--samples", default="all", help="test samples measured on the device")
+    ap.add_argument("--extra", action="append", default=[], help="another model file or SavedModel folder")
+    ap.add_argument("--extra-calibration", default="random", help="--calibration for the --extra models")
     args = ap.parse_args()
     from user_models import user_models
     um = user_models()
     cases = [("int8 .tflite", _int8_of(um.h5, um.root / "user_cnn_int8.tflite"), None),
              ("float .tflite", um.float_tflite, None), ("Keras .h5", um.h5, None),
-             ("SavedModel", um.saved_model, None), ("ONNX (NCHW)", um.onnx, str(um.calib_nchw))]
+             ("SavedModel", um.saved_model, None), ("ONNX (NCHW)", um.onnx, str(um.calib_nchw)),
+             ("ONNX flatten", um.onnx_flatten, str(um.calib_nchw))]
+    cases += [(Path(e).name[:14], Path(e).resolve(), "extra") for e in args.extra]
     rows = []
     with tempfile.TemporaryDirectory(prefix="tm-byom-bench-") as tmp:
         tmp = Path(tmp)
         project = fresh_project(tmp / "proj")
         for i, (name, path, calib) in enumerate(cases):
-            cmd = [sys.executable, "-m", "tinyml.cli", "deploy", "--model", str(path), "--dataset", "digits",
+            data = ["--calibration", args.extra_calibration] if calib == "extra" else \
+                ["--dataset", "digits"] + (["--calibration", calib] if calib else [])
+            cmd = [sys.executable, "-m", "tinyml.cli", "deploy", "--model", str(path), *data,
                    "--runs-dir", str(tmp / "runs"), "--run", f"r{i}", "--project", str(project),
-                   "--samples", args.samples] + (["--calibration", calib] if calib else [])
+                   "--samples", args.samples]
             out = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT,
                                  env={**os.environ, "PYTHONPATH": str(ROOT), "TF_CPP_MIN_LOG_LEVEL": "3"})
             if out.returncode != 0:
@@ -73,12 +82,14 @@ def main() -> None:
                 "worst layer": f"{worst.get('op')} {worst.get('sqnr_db')} dB" if worst else "-",
                 "bytes": check["model"]["bytes"]}))
     print(f"{'format':<14} {'float':>7} {'int8':>7} {'bit-exact':>10} {'bytes':>6}  worst layer, import and deploy seconds")
+    print("(accuracy in % on the digits test split; '-' without labels)")
     for name, r in rows:
         if isinstance(r, str):
             print(f"{name:<14} {r}")
             continue
         f = f"{100 * r['float']:.2f}" if r["float"] is not None else "-"
-        print(f"{name:<14} {f:>7} {100 * r['int8']:>7.2f} {r['bit-exact']:>10} {r['bytes']:>6}  "
+        i8 = f"{100 * r['int8']:.2f}" if r["int8"] is not None else "-"
+        print(f"{name:<14} {f:>7} {i8:>7} {r['bit-exact']:>10} {r['bytes']:>6}  "
               f"{r['worst layer']}; import {r['import s']}; deploy {r['deploy s']}")
 
 

@@ -97,12 +97,15 @@ def test_check_refuses_a_file_that_is_not_a_flatbuffer(tmp_path, content):
     _assert_clean_failure(out, 5, model, runs=runs)
 
 
-def test_check_refuses_a_float_only_model(tmp_path):
+def test_check_asks_a_float_model_for_calibration_data(tmp_path):
+    """A float model needs calibration inputs to become int8: no silent random data."""
     from tflite_micro.python.tflite_micro import runtime
     sine = Path(runtime.__file__).parent / "sine_float.tflite"   # a real float .tflite
     runs = tmp_path / "runs"
     out = _tinyml("check", "--model", sine, "--runs-dir", runs)
-    _assert_clean_failure(out, 5, sine, "int8", "tinyml quantize", runs=runs)
+    _assert_clean_failure(out, 3, sine, "is a float model; quantizing it to int8 needs calibration inputs",
+                          "--calibration", runs=runs)
+    assert "tinyml quantize" not in out.stderr
 
 
 def test_os_error_is_one_line_with_the_file_and_a_hint(tmp_path):

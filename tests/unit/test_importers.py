@@ -157,3 +157,16 @@ def test_an_onnx_op_without_a_conversion_is_named(tmp_path):
     runs = tmp_path / "runs"
     _assert_clean_failure(_tinyml("check", "--model", path, "--calibration", "random", "--runs-dir", runs),
                           5, "ONNX op NoSuchOp (node '/head/Weird')", runs=runs)
+
+
+def test_an_lstm_that_quantizes_with_int16_state_is_refused_naming_the_op(tmp_path):
+    """TFLite keeps an LSTM's cell state in int16: not full int8, so not for the AOT yet."""
+    from tinyml.core.tfcompat import keras
+    k = keras()
+    m = k.Sequential([k.Input((8, 8)), k.layers.LSTM(6), k.layers.Dense(10)])
+    path = tmp_path / "lstm.h5"
+    m.save(path)
+    runs = tmp_path / "runs"
+    out = _tinyml("check", "--model", path, "--calibration", "random", "--runs-dir", runs)
+    _assert_clean_failure(out, 5, "lstm.h5: quantized, but not to full int8", "UNIDIRECTIONAL_SEQUENCE_LSTM",
+                          "INT16", runs=runs)

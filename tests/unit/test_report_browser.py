@@ -19,7 +19,7 @@ from tinyml.report import write_report
 
 FIX = Path(__file__).parent / "fixtures"
 NAMES = ("chromium", "chromium-browser")
-PLOTS = ["latency distribution", "per-layer profile", "confusion matrix", "accuracy per stage", "time per stage"]
+PLOTS = ["per-layer profile", "confusion matrix", "accuracy per stage", "time per stage"]
 
 # Records what the browser made of each image, once everything has loaded.
 PROBE = """<script>

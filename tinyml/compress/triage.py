@@ -43,32 +43,56 @@ def _deq(q: np.ndarray, scale: float, zp: int) -> np.ndarray:
 
 def layer_errors(float_tflite: bytes, int8_tflite: bytes, rep: list[list[np.ndarray]]) -> dict[str, Any]:
     """Per-layer SQNR and cosine, worst layer named, and the whole model's output SQNR."""
-    tf = tfcompat.tf()
     debug_model = quantize_float_tflite(float_tflite, rep, debug=True)
-    opts = tf.lite.experimental.QuantizationDebugOptions(layer_direct_compare_metrics={
-        "sqnr_db": lambda f, q, s, z: sqnr_db(f, _deq(q, s, z)),
-        "cosine": lambda f, q, s, z: cosine(f, _deq(q, s, z))})
     samples = rep[:MAX_SAMPLES]
     try:
-        dbg = tf.lite.experimental.QuantizationDebugger(
-            quant_debug_model_content=debug_model, debug_dataset=lambda: iter(samples), debug_options=opts)
-        dbg.run()
-    except Exception as e:  # noqa: BLE001 - TF's debugger raises assorted types
+        stats = _verify_stats(debug_model, samples)
+    except Exception as e:  # noqa: BLE001 - the interpreter raises assorted types
         raise ModelError(f"per-layer triage failed ({str(e).strip().splitlines()[0][:160]})") from None
     producers = _verified_ops(debug_model)
     layers = []
-    for name, st in dbg.layer_statistics.items():
+    for name, st in stats.items():
         tensor = re.sub(r":\d+$", "", name.split("NumericVerify/", 1)[-1])   # "NumericVerify/<t>:<i>"
         index, op = producers.get(name, (None, None))
         layers.append({"tensor": tensor, "layer": layer_from_tensor_name(tensor), "op": op, "index": index,
-                       "sqnr_db": _finite(st.get("sqnr_db")), "cosine": _finite(st.get("cosine")),
-                       "max_abs_error": _finite(st.get("max_abs_error"))})
+                       "sqnr_db": _finite(st["sqnr_db"]), "cosine": _finite(st["cosine"]),
+                       "max_abs_error": _finite(st["max_abs_error"])})
     layers.sort(key=lambda r: (r["index"] is None, r["index"] if r["index"] is not None else 0, r["tensor"]))
     rated = [r for r in layers if r["sqnr_db"] is not None]
     worst = min(rated, key=lambda r: r["sqnr_db"]) if rated else None
     return {"layers": layers, "samples": len(samples),
             "worst": None if worst is None else {k: worst[k] for k in ("layer", "op", "sqnr_db")},
             "output_sqnr_db": _finite(_output_sqnr(float_tflite, int8_tflite, samples))}
+
+
+def _verify_stats(debug_model: bytes, samples: list[list[np.ndarray]]) -> dict[str, dict[str, float]]:
+    """Run the debug model (reference kernels, no delegate) and compare, at every
+    NumericVerify op, the quantized output with its float twin's."""
+    tf = tfcompat.tf()
+    interp = tf.lite.Interpreter(
+        model_content=debug_model, experimental_preserve_all_tensors=True,
+        experimental_op_resolver_type=tf.lite.experimental.OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES)
+    interp.allocate_tensors()
+    checks = []
+    for op in interp._get_ops_details():  # noqa: SLF001 - the only listing of a graph's ops
+        if "NumericVerify" in str(op["op_name"]):
+            q_idx, f_idx = int(op["inputs"][0]), int(op["inputs"][1])
+            qp = interp._get_tensor_details(q_idx, 0)["quantization_parameters"]  # noqa: SLF001
+            name = interp._get_tensor_details(int(op["outputs"][0]), 0)["name"]  # noqa: SLF001
+            checks.append((name, q_idx, f_idx, float(qp["scales"][0]), int(qp["zero_points"][0])))
+    inp = interp.get_input_details()[0]
+    sums: dict[str, dict[str, list[float]]] = {c[0]: {"sqnr_db": [], "cosine": [], "max_abs_error": []}
+                                              for c in checks}
+    for (x,) in samples:
+        interp.set_tensor(inp["index"], np.asarray(x, inp["dtype"]))
+        interp.invoke()
+        for name, q_idx, f_idx, scale, zp in checks:
+            f, dq = interp.get_tensor(f_idx), _deq(interp.get_tensor(q_idx), scale, zp)
+            sums[name]["sqnr_db"].append(sqnr_db(f, dq))
+            sums[name]["cosine"].append(cosine(f, dq))
+            sums[name]["max_abs_error"].append(float(np.max(np.abs(f - dq))) if f.size else 0.0)
+    # SQNR averaged in dB over samples, capped so one exact sample does not make it infinite
+    return {n: {k: float(np.mean(np.minimum(v, 999.0))) for k, v in m.items()} for n, m in sums.items()}
 
 
 def _finite(v: Any) -> float | None:

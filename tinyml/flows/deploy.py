@@ -128,8 +128,8 @@ def import_rows(run_dir: Path) -> list[str]:
     worst = (imp.get("triage") or {}).get("worst")
     if worst:
         out = (imp.get("triage") or {}).get("output_sqnr_db")
-        rows.append(f"  {'int8 error':<12} worst layer {worst.get('layer') or '?'} "
-                    f"({worst.get('op') or 'op'}) SQNR {worst.get('sqnr_db'):.1f} dB"
+        name = f"{worst['layer']} ({worst.get('op')})" if worst.get("layer") else worst.get("op")
+        rows.append(f"  {'int8 error':<12} worst layer {name}, SQNR {worst.get('sqnr_db'):.1f} dB"
                     + (f"; output SQNR {out:.1f} dB" if isinstance(out, (int, float)) else ""))
     if imp.get("calibration_random"):
         rows.append(f"  {'WARNING':<12} calibrated on RANDOM inputs: int8 ranges are guesses and the "

@@ -48,15 +48,21 @@ def to_float_tflite(path: Path, input_shape: list[int] | None) -> tuple[bytes, N
     name = getattr(inputs[0], "name", "input")
     shape = fixed_shape(path, name, tuple(inputs[0].shape), input_shape)
     if kind == "tf-keras":
-        if tuple(shape[1:]) != tuple(inputs[0].shape)[1:]:     # unknown sizes fixed by --input-shape
-            from ..core import tfcompat
-            k = tfcompat.keras()
+        from ..core import tfcompat
+        k = tfcompat.keras()
+
+        def fixed_batch(m: Any) -> Any:      # batch 1 everywhere: what recurrent layers need
             inp = k.Input(shape=shape[1:], batch_size=1)
-            model = k.Model(inp, model(inp))
+            return k.Model(inp, m(inp))
+        if tuple(shape[1:]) != tuple(inputs[0].shape)[1:]:     # unknown sizes fixed by --input-shape
+            model = fixed_batch(model)
         try:
             return q.to_float_tflite(model), None
-        except Exception as e:  # noqa: BLE001
-            raise ModelError(f"{path}: TFLite cannot convert the model ({_first_line(e)})") from None
+        except Exception as first:  # noqa: BLE001 - e.g. an LSTM's TensorList with a free batch
+            try:
+                return q.to_float_tflite(fixed_batch(model)), None
+            except Exception:  # noqa: BLE001
+                raise ModelError(f"{path}: TFLite cannot convert the model ({_first_line(first)})") from None
     with tempfile.TemporaryDirectory(prefix="tinyml-keras3-") as d:
         import keras as keras3
         try:

@@ -37,7 +37,7 @@ def random_dataset(tflite_path: str | Path, count: int, seed: int):
     from ..model.tflite_file import load_tflite
     from ..convert.check import require_full_int8
     model = load_tflite(tflite_path)
-    require_full_int8(model)          # the same message as the checks themselves give
+    require_full_int8(model, own_model=True)      # the same message as the checks give
     t = model.input_tensor()
     per_sample = tuple(int(d) for d in t.shape[1:])
     rng = np.random.default_rng(seed)
