@@ -43,12 +43,6 @@ def _inputs(model) -> list:
     return [i for i in model.graph.input if i.name not in inits]
 
 
-def source_shape(path: Path, input_shape: list[int] | None) -> tuple[int, ...]:
-    """The per-sample input shape in the ONNX model's own (usually NCHW) layout."""
-    model = _load(path)
-    return _shape(path, model, input_shape)[1:]
-
-
 def _shape(path: Path, model, input_shape):
     ins = _inputs(model)
     if len(ins) != 1:
