@@ -31,11 +31,12 @@ def test_runtime_agreement_names_the_differing_outputs():
     tflm = np.zeros((4, 3), np.int8)
     lite = tflm.copy()
     lite[1, 2], lite[3, 2], lite[3, 0] = 1, -2, 1
-    a = runtime_agreement(tflm, lite)
+    a, samples = runtime_agreement(tflm, lite)
     assert a["runtime_exact_mismatches"] == 2 and a["runtime_max_abs_diff_lsb"] == 2
     assert a["runtime_differing_outputs"] == [{"index": 2, "samples": 2, "max_abs_diff_lsb": 2},
                                               {"index": 0, "samples": 1, "max_abs_diff_lsb": 1}]
-    assert runtime_agreement(tflm, None)["runtime_exact_agreement"] is None
+    assert samples == {"top1": [1], "bytes": [1, 3]}
+    assert runtime_agreement(tflm, None)[0]["runtime_exact_agreement"] is None
 
 
 def test_calibration_layout_channels_first_to_last():

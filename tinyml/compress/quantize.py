@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from ..core import tfcompat
-from ..core.errors import ModelError
+from ..core.errors import ModelError, first_line
 from ..model.tflite_file import parse_tflite
 
 # Tensors that may legitimately be int32 in an int8 model: biases and shape/axis operands.
@@ -67,7 +67,7 @@ def to_int8_tflite(model: Any, rep: np.ndarray | None, dense_per_channel: bool |
     try:
         return bytes(conv.convert())
     except Exception as e:  # the converter raises assorted internal error types
-        raise ModelError(f"int8 conversion failed: {str(e).splitlines()[0] if str(e) else type(e).__name__}",
+        raise ModelError(f"int8 conversion failed: {first_line(e, None)}",
                          hint="use only Conv2D, DepthwiseConv2D, Dense, pooling, ReLU and BatchNorm layers") from None
 
 
@@ -107,8 +107,7 @@ def quantize_float_tflite(float_tflite: bytes, rep: list[list[np.ndarray]], debu
         return bytes(convert.mlir_quantize(calibrated, input_data_type=tf.int8,
                                            output_data_type=tf.int8))
     except Exception as e:  # the quantizer raises assorted internal error types
-        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-        raise ModelError(f"int8 quantization failed: {first}",
+        raise ModelError(f"int8 quantization failed: {first_line(e, None)}",
                          hint="the model has an op TFLite cannot quantize to int8; "
                               "replace that layer or give an int8 .tflite") from None
 

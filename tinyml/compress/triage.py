@@ -14,8 +14,8 @@ from typing import Any
 import numpy as np
 
 from ..core import tfcompat
-from ..core.errors import ModelError
-from ..model.tflite_file import layer_from_tensor_name, parse_tflite
+from ..core.errors import ModelError, first_line
+from ..model.tflite_file import layer_from_tensor_name
 from .quantize import quantize_float_tflite, tflite_predict
 
 MAX_SAMPLES = 64        # per-layer statistics settle long before the calibration set ends
@@ -48,16 +48,13 @@ def layer_errors(float_tflite: bytes, int8_tflite: bytes, rep: list[list[np.ndar
     try:
         stats = _verify_stats(debug_model, samples)
     except Exception as e:  # noqa: BLE001 - the interpreter raises assorted types
-        raise ModelError(f"per-layer triage failed ({str(e).strip().splitlines()[0][:160]})") from None
-    producers = _verified_ops(debug_model)
+        raise ModelError(f"per-layer triage failed ({first_line(e, 160)})") from None
     layers = []
-    for name, st in stats.items():
+    for index, (name, (op, st)) in enumerate(stats.items()):
         tensor = re.sub(r":\d+$", "", name.split("NumericVerify/", 1)[-1])   # "NumericVerify/<t>:<i>"
-        index, op = producers.get(name, (None, None))
         layers.append({"tensor": tensor, "layer": layer_from_tensor_name(tensor), "op": op, "index": index,
                        "sqnr_db": _finite(st["sqnr_db"]), "cosine": _finite(st["cosine"]),
                        "max_abs_error": _finite(st["max_abs_error"])})
-    layers.sort(key=lambda r: (r["index"] is None, r["index"] if r["index"] is not None else 0, r["tensor"]))
     rated = [r for r in layers if r["sqnr_db"] is not None]
     worst = min(rated, key=lambda r: r["sqnr_db"]) if rated else None
     return {"layers": layers, "samples": len(samples),
@@ -65,21 +62,27 @@ def layer_errors(float_tflite: bytes, int8_tflite: bytes, rep: list[list[np.ndar
             "output_sqnr_db": _finite(_output_sqnr(float_tflite, int8_tflite, samples))}
 
 
-def _verify_stats(debug_model: bytes, samples: list[list[np.ndarray]]) -> dict[str, dict[str, float]]:
+def _verify_stats(debug_model: bytes,
+                  samples: list[list[np.ndarray]]) -> dict[str, tuple[str, dict[str, float]]]:
     """Run the debug model (reference kernels, no delegate) and compare, at every
-    NumericVerify op, the quantized output with its float twin's."""
+    NumericVerify op, the quantized output with its float twin's. Returns, in graph
+    order, NumericVerify output name -> (the checked op: producer of its first input,
+    averaged statistics)."""
     tf = tfcompat.tf()
     interp = tf.lite.Interpreter(
         model_content=debug_model, experimental_preserve_all_tensors=True,
         experimental_op_resolver_type=tf.lite.experimental.OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES)
     interp.allocate_tensors()
-    checks = []
-    for op in interp._get_ops_details():  # noqa: SLF001 - the only listing of a graph's ops
+    ops = interp._get_ops_details()  # noqa: SLF001 - the only listing of a graph's ops
+    made_by = {int(o): str(op["op_name"]) for op in ops for o in op["outputs"]}
+    checks, checked = [], {}
+    for op in ops:
         if "NumericVerify" in str(op["op_name"]):
             q_idx, f_idx = int(op["inputs"][0]), int(op["inputs"][1])
             qp = interp._get_tensor_details(q_idx, 0)["quantization_parameters"]  # noqa: SLF001
             name = interp._get_tensor_details(int(op["outputs"][0]), 0)["name"]  # noqa: SLF001
             checks.append((name, q_idx, f_idx, float(qp["scales"][0]), int(qp["zero_points"][0])))
+            checked[name] = made_by.get(q_idx)
     inp = interp.get_input_details()[0]
     sums: dict[str, dict[str, list[float]]] = {c[0]: {"sqnr_db": [], "cosine": [], "max_abs_error": []}
                                               for c in checks}
@@ -92,7 +95,8 @@ def _verify_stats(debug_model: bytes, samples: list[list[np.ndarray]]) -> dict[s
             sums[name]["cosine"].append(cosine(f, dq))
             sums[name]["max_abs_error"].append(float(np.max(np.abs(f - dq))) if f.size else 0.0)
     # SQNR averaged in dB over samples, capped so one exact sample does not make it infinite
-    return {n: {k: float(np.mean(np.minimum(v, 999.0))) for k, v in m.items()} for n, m in sums.items()}
+    return {n: (checked[n], {k: float(np.mean(np.minimum(v, 999.0))) for k, v in m.items()})
+            for n, m in sums.items()}
 
 
 def _finite(v: Any) -> float | None:
@@ -100,19 +104,6 @@ def _finite(v: Any) -> float | None:
         return None
     v = float(v)
     return round(v, 4) if np.isfinite(v) else (999.0 if v > 0 else None)
-
-
-def _verified_ops(debug_model: bytes) -> dict[str, tuple[int, str]]:
-    """NumericVerify output tensor -> (position among the checked ops, name of the quantized
-    op it checks: the producer of its first input)."""
-    m = parse_tflite(debug_model, "debug model")
-    made_by = {o: op for op in m.ops for o in op.outputs}
-    out: dict[str, tuple[int, str]] = {}
-    for op in m.ops:
-        if "NumericVerify" in op.name and op.inputs and op.inputs[0] in made_by:
-            for o in op.outputs:
-                out[m.tensors[o].name] = (len(out), made_by[op.inputs[0]].name)
-    return out
 
 
 def _output_sqnr(float_tflite: bytes, int8_tflite: bytes, samples: list[list[np.ndarray]]) -> float:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..core.errors import CheckError, DataError, ModelError
+from ..core.errors import CheckError, DataError, ModelError, first_line
 from ..model.tflite_file import TfliteModel, load_tflite
 
 
@@ -145,27 +145,30 @@ def float_top1(path: str | Path, x: np.ndarray, progress: bool = False) -> np.nd
     return preds
 
 
-def runtime_agreement(tflm: np.ndarray, litert: np.ndarray | None, most: int = 10) -> dict:
+def runtime_agreement(tflm: np.ndarray, litert: np.ndarray | None,
+                      most: int = 10) -> tuple[dict, dict[str, list[int]]]:
     """LiteRT against TFLM (the reference): samples that differ, the largest |difference| in
-    LSBs, and the output elements that differ most often. All None without LiteRT outputs."""
+    LSBs, and the output elements that differ most often (all None without LiteRT outputs);
+    and the samples whose top-1 / bytes differ, {"top1": [...], "bytes": [...]}."""
     keys = ("runtime_top1_agreement", "runtime_exact_agreement", "runtime_max_abs_diff_lsb",
             "runtime_top1_mismatches", "runtime_exact_mismatches")
     if litert is None:
-        return {**{k: None for k in keys}, "runtime_differing_outputs": None}
+        return {**{k: None for k in keys}, "runtime_differing_outputs": None}, {"top1": [], "bytes": []}
     n = len(tflm)
     diff = np.abs(tflm.astype(np.int32) - litert.astype(np.int32)).reshape(n, -1)
     per_sample = diff.max(axis=1) if diff.size else np.zeros(n, np.int32)
-    top1_bad = int(np.count_nonzero(top1(tflm) != top1(litert)))
-    exact_bad = int(np.count_nonzero(per_sample > 0))
+    top1_bad = np.flatnonzero(top1(tflm) != top1(litert))
+    exact_bad = np.flatnonzero(per_sample > 0)
     counts = np.count_nonzero(diff > 0, axis=0)
     order = [int(i) for i in np.argsort(-counts, kind="stable")[:most] if counts[i] > 0]
-    return {"runtime_top1_agreement": float(1.0 - top1_bad / n),
-            "runtime_exact_agreement": float(1.0 - exact_bad / n),
-            "runtime_max_abs_diff_lsb": int(per_sample.max()) if n else 0,
-            "runtime_top1_mismatches": top1_bad, "runtime_exact_mismatches": exact_bad,
-            # output element (flat index) -> samples where LiteRT differs there, and by how much
-            "runtime_differing_outputs": [{"index": i, "samples": int(counts[i]),
-                                           "max_abs_diff_lsb": int(diff[:, i].max())} for i in order]}
+    return ({"runtime_top1_agreement": float(1.0 - len(top1_bad) / n),
+             "runtime_exact_agreement": float(1.0 - len(exact_bad) / n),
+             "runtime_max_abs_diff_lsb": int(per_sample.max()) if n else 0,
+             "runtime_top1_mismatches": int(len(top1_bad)), "runtime_exact_mismatches": int(len(exact_bad)),
+             # output element (flat index) -> samples where LiteRT differs there, and by how much
+             "runtime_differing_outputs": [{"index": i, "samples": int(counts[i]),
+                                            "max_abs_diff_lsb": int(diff[:, i].max())} for i in order]},
+            {"top1": top1_bad.tolist(), "bytes": exact_bad.tolist()})
 
 
 def host_check(model: TfliteModel, x_test: np.ndarray, y_test: np.ndarray, arena_size: int,
@@ -202,26 +205,18 @@ def host_check(model: TfliteModel, x_test: np.ndarray, y_test: np.ndarray, arena
                              hint="re-convert the model with the TFLite converter of tensorflow "
                                   "(supported_ops=[TFLITE_BUILTINS_INT8])") from None
         # The device runs TFLM's kernels, never LiteRT's: a second opinion, not a gate.
-        note = f"LiteRT cannot load this model ({str(e).splitlines()[0][:200]}); checked on TFLM alone"
+        note = f"LiteRT cannot load this model ({first_line(e)}); checked on TFLM alone"
         l_out = None
-    n = len(q)
     labelled = bool((y >= 0).all())      # -1: unknown (random inputs for a user's own model)
-    t1 = top1(t_out)
+    agreement, disagreements = runtime_agreement(t_out, l_out)
     metrics = {
-        "test_samples": n,
-        "accuracy_int8_tflm": float(np.mean(t1 == y)) if labelled else None,
-        "accuracy_int8_litert": None,
+        "test_samples": len(q),
+        "accuracy_int8_tflm": float(np.mean(top1(t_out) == y)) if labelled else None,
+        "accuracy_int8_litert": float(np.mean(top1(l_out) == y)) if labelled and l_out is not None else None,
         "accuracy_float": None,
-        **runtime_agreement(t_out, l_out),
+        **agreement,
         "runtime_note": note,
     }
-    disagreements = {"top1": [], "bytes": []}
-    if l_out is not None:
-        l1 = top1(l_out)
-        metrics["accuracy_int8_litert"] = float(np.mean(l1 == y)) if labelled else None
-        diff = np.abs(t_out.astype(np.int32) - l_out.astype(np.int32)).reshape(n, -1)
-        disagreements = {"top1": np.flatnonzero(t1 != l1).tolist(),
-                         "bytes": np.flatnonzero(diff.max(axis=1) > 0).tolist()}
     if float_model_path is not None and labelled:
         metrics["accuracy_float"] = float(np.mean(float_top1(float_model_path, x_test, progress) == y))
     return HostCheck(q, t_out, l_out, y, metrics, disagreements)

@@ -97,6 +97,14 @@ _IO_HINTS = {errno.ENOSPC: "free some disk space, or point --runs-dir / --projec
              errno.ENOTDIR: "a path component is a file, not a folder: check --runs-dir / --project"}
 
 
+def first_line(e: BaseException, limit: int | None = 200) -> str:
+    """The first line of a third-party exception's message (its type name if it has none),
+    for a one-line error that wraps it."""
+    s = str(e).strip()
+    line = s.splitlines()[0] if s else type(e).__name__
+    return line[:limit] if limit else line
+
+
 def from_os_error(e: OSError) -> SystemIOError:
     """One clear line for an OSError (no traceback), naming the file."""
     # A copy that fails on a full disk names its source first; the culprit is the target.

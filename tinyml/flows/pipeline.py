@@ -406,7 +406,8 @@ def check_model(cfg: Config, model_path: str | Path, force: bool = False,
         float_path = None
         if imp.float_tflite is not None:
             float_path = atomic.write_bytes(tmp / FLOAT_TFLITE, imp.float_tflite)
-        atomic.write_json(tmp / IMPORT_JSON, {"source": src.name, **imp.record()})
+        record = imp.record()
+        atomic.write_json(tmp / IMPORT_JSON, {"source": src.name, **record})
         model = load_tflite(tmp / INT8_TFLITE)
         ds = _dataset(cfg) if use_data else own_model.random_dataset(tmp / INT8_TFLITE, n_random,
                                                                    cfg.run.seed)
@@ -419,7 +420,7 @@ def check_model(cfg: Config, model_path: str | Path, force: bool = False,
                 "calibration": imp.calibration, "calibration_random": imp.calibration_random,
                 "worst_layer": worst.get("layer"), "worst_layer_sqnr_db": worst.get("sqnr_db"),
                 "output_sqnr_db": (imp.triage or {}).get("output_sqnr_db"),
-                "import_seconds": imp.record()["seconds"],
+                "import_seconds": record["seconds"],
                 "seconds": round(time.perf_counter() - t0, 3)}
 
     result = run.stage("check", params, [], outputs, fn, force=force)

@@ -14,7 +14,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from ..core.errors import DataError
+from ..core.errors import DataError, first_line
 
 RANDOM = "random"
 HOW = ("--calibration inputs.npy (float, N x the model's input shape), a dataset name "
@@ -44,7 +44,7 @@ def _from_array_file(path: Path) -> np.ndarray:
     except DataError:
         raise
     except (OSError, ValueError, EOFError) as e:
-        raise DataError(f"{path}: not a readable NumPy array file ({str(e).splitlines()[0][:160]})",
+        raise DataError(f"{path}: not a readable NumPy array file ({first_line(e, 160)})",
                         hint=HOW) from None
 
 

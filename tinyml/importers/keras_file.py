@@ -10,7 +10,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from ..core.errors import ModelError
+from ..core.errors import ModelError, first_line
 from .shapes import fixed_shape
 
 SUFFIXES = (".keras", ".h5", ".hdf5")
@@ -22,20 +22,15 @@ def _load(path: Path) -> tuple[Any, str]:
         return tfcompat.keras().models.load_model(str(path), compile=False), "tf-keras"
     except Exception as first:  # noqa: BLE001 - every loader error becomes one message
         if path.suffix.lower() != ".keras":
-            raise ModelError(f"{path}: cannot load the Keras model ({_first_line(first)})",
+            raise ModelError(f"{path}: cannot load the Keras model ({first_line(first)})",
                              hint="save it with model.save('model.h5') or model.save('model.keras')") from None
         try:
             import keras as keras3
             return keras3.saving.load_model(str(path), compile=False), "keras3"
         except Exception as e:  # noqa: BLE001
-            raise ModelError(f"{path}: cannot load the Keras model ({_first_line(e)})",
+            raise ModelError(f"{path}: cannot load the Keras model ({first_line(e)})",
                              hint="a corrupt file, or custom layers: save it as a SavedModel "
                                   "(model.export(folder)) and give the folder") from None
-
-
-def _first_line(e: BaseException) -> str:
-    s = str(e).strip()
-    return (s.splitlines()[0] if s else type(e).__name__)[:200]
 
 
 def to_float_tflite(path: Path, input_shape: list[int] | None) -> tuple[bytes, None]:
@@ -62,7 +57,7 @@ def to_float_tflite(path: Path, input_shape: list[int] | None) -> tuple[bytes, N
             try:
                 return q.to_float_tflite(fixed_batch(model)), None
             except Exception:  # noqa: BLE001
-                raise ModelError(f"{path}: TFLite cannot convert the model ({_first_line(first)})") from None
+                raise ModelError(f"{path}: TFLite cannot convert the model ({first_line(first)})") from None
     with tempfile.TemporaryDirectory(prefix="tinyml-keras3-") as d:
         import keras as keras3
         try:
@@ -71,6 +66,6 @@ def to_float_tflite(path: Path, input_shape: list[int] | None) -> tuple[bytes, N
         except TypeError:
             model.export(d)
         except Exception as e:  # noqa: BLE001
-            raise ModelError(f"{path}: cannot export the Keras 3 model ({_first_line(e)})") from None
+            raise ModelError(f"{path}: cannot export the Keras 3 model ({first_line(e)})") from None
         from .savedmodel import to_float_tflite as from_saved
         return from_saved(Path(d), list(shape[1:]))

@@ -12,7 +12,7 @@ import io
 import tempfile
 from pathlib import Path
 
-from ..core.errors import ModelError, ToolMissingError
+from ..core.errors import ModelError, ToolMissingError, first_line
 from .shapes import fixed_shape
 
 SUFFIXES = (".onnx",)
@@ -27,7 +27,7 @@ def _load(path: Path):
     try:
         return onnx.load(str(path))
     except Exception as e:  # noqa: BLE001 - a protobuf DecodeError for a corrupt file
-        raise ModelError(f"{path}: not a readable ONNX model ({str(e).strip()[:160] or type(e).__name__})",
+        raise ModelError(f"{path}: not a readable ONNX model ({first_line(e, 160)})",
                          hint="export it again (torch.onnx.export(model, example, 'model.onnx'))") from None
 
 
@@ -83,7 +83,7 @@ def to_float_tflite(path: Path, input_shape: list[int] | None) -> tuple[bytes, t
                 raise
             tail = [ln for ln in log.getvalue().splitlines() if ln.strip()][-3:]
             raise ModelError(f"{path}: onnx2tf could not convert the model "
-                             f"({str(e).strip()[:160] or type(e).__name__})",
+                             f"({first_line(e, 160)})",
                              hint=" | ".join(tail)[:300] or "run onnx2tf -i on it to see the failing node") from None
         out = sorted(Path(d).glob("*_float32.tflite"))
         if not out:

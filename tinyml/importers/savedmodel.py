@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..core.errors import ModelError
+from ..core.errors import ModelError, first_line
 from .shapes import fixed_shape
 
 
@@ -23,7 +23,7 @@ def to_float_tflite(path: Path, input_shape: list[int] | None) -> tuple[bytes, N
                          hint="export it with model.export(folder) or tf.saved_model.save(m, folder, "
                               "signatures=...)") from None
     except Exception as e:  # noqa: BLE001
-        raise ModelError(f"{path}: cannot load the SavedModel ({str(e).strip().splitlines()[0][:200]})",
+        raise ModelError(f"{path}: cannot load the SavedModel ({first_line(e)})",
                          hint="a corrupt or partial folder: export it again") from None
     specs = sig.structured_input_signature[1]
     if len(specs) != 1:
@@ -37,4 +37,4 @@ def to_float_tflite(path: Path, input_shape: list[int] | None) -> tuple[bytes, N
         return q.float_tflite_from_saved_model(str(path), {name: list(shape)}), None
     except Exception as e:  # noqa: BLE001
         raise ModelError(f"{path}: TFLite cannot convert the SavedModel "
-                         f"({str(e).strip().splitlines()[0][:200]})") from None
+                         f"({first_line(e)})") from None

@@ -293,10 +293,11 @@ def device_blocks(res: Results, run_name: str, run_sha: str | None, figs: dict[s
     if (res.section("energy").get("status")) == "estimated":
         out.append(Para("The energy figure is estimated from latency and datasheet power, not measured "
                         "with a meter.", "note"))
+    spread = plots.latency_spread(lat)
     if "latency" in figs:
         out += [Heading(3, "Latency"), figs["latency"]]
-    elif plots.latency_spread(lat) is not None:
-        width, frac = plots.latency_spread(lat)
+    elif spread is not None:
+        width, frac = spread
         med = (lat.get("per_inference") or {}).get("median")
         unit = lat.get("unit") or "counts"
         out += [Heading(3, "Latency"),
