@@ -23,6 +23,8 @@ int main(void)
         case 'Q': want = 6; break;   /* requant acc m shift zp lo hi */
         case 'E': want = 2; break;   /* exp_neg a int_bits */
         case 'O': want = 1; break;   /* one_over_one_plus_x a */
+        case 'N': want = 1; break;   /* one_minus_x_over_one_plus_x a */
+        case 'T': want = 1; break;   /* tanh_q4 a */
         case 'F': want = 6; break;   /* requant_r2 acc m shift zp lo hi */
         default: return 2;
         }
@@ -44,6 +46,8 @@ int main(void)
                                         (int32_t)a[4], (int32_t)a[5]); break;
         case 'E': r = tm_aot_fx_exp_neg((int32_t)a[0], (int)a[1]); break;
         case 'O': r = tm_aot_fx_one_over_one_plus_x((int32_t)a[0]); break;
+        case 'N': r = tm_aot_fx_one_minus_x_over_one_plus_x((int32_t)a[0]); break;
+        case 'T': r = tm_aot_fx_tanh_q4((int32_t)a[0]); break;
         default: break;
         }
         printf("%lld\n", r);

@@ -98,14 +98,32 @@ def exp_neg(a: int, int_bits: int) -> int:
     return I32_MAX if a == 0 else result
 
 
-def one_over_one_plus_x(a: int) -> int:
-    """gemmlowp one_over_one_plus_x_for_x_in_0_1 (Q0.31 in and out)."""
+def _nr_recip(a: int) -> int:
+    """gemmlowp's Newton-Raphson 1/((1+a)/2) in Q2.29, a in Q0.31."""
     half_den = half_sum(a, I32_MAX)
     x = 1515870810 + srdhm(half_den, -1010580540)
     for _ in range(3):
         one_minus = (1 << 29) - srdhm(half_den, x)
         x = x + sat_shl(srdhm(x, one_minus), 2)
-    return sat_shl(x, 1)
+    return x
+
+
+def one_over_one_plus_x(a: int) -> int:
+    """gemmlowp one_over_one_plus_x_for_x_in_0_1 (Q0.31 in and out)."""
+    return sat_shl(_nr_recip(a), 1)
+
+
+def one_minus_x_over_one_plus_x(a: int) -> int:
+    """gemmlowp one_minus_x_over_one_plus_x_for_x_in_0_1 (Q0.31 in and out)."""
+    return sat_shl(wrap32(_nr_recip(a) - (1 << 29)), 2)
+
+
+def tanh_q4(a: int) -> int:
+    """gemmlowp tanh of a Q4.27 value, Q0.31 result."""
+    if a == 0:
+        return 0
+    t = one_minus_x_over_one_plus_x(exp_neg(-abs(a), 5))
+    return -t if a < 0 else t
 
 
 # --- the C side ----------------------------------------------------------------------
@@ -218,3 +236,20 @@ def test_one_over_one_plus_x(fx):
     _check(fx, "O", [(a,) for a in vals], one_over_one_plus_x)
     for a in (0, 1 << 29, 1 << 30, 3 << 29):
         assert abs(one_over_one_plus_x(a) / 2**31 - 1 / (1 + a / 2**31)) < 1e-8
+
+
+def test_one_minus_x_over_one_plus_x(fx):
+    vals = sorted({0, 1, 2, (1 << 30) - 1, 1 << 30, I32_MAX - 1, I32_MAX}
+                  | {int(v) for v in RNG.integers(0, I32_MAX, 200)})
+    _check(fx, "N", [(a,) for a in vals], one_minus_x_over_one_plus_x)
+    for a in (0, 1 << 29, 1 << 30, 3 << 29):
+        assert abs(one_minus_x_over_one_plus_x(a) / 2**31 - (1 - a / 2**31) / (1 + a / 2**31)) < 1e-8
+
+
+def test_tanh_q4(fx):
+    # the int8 TANH kernel feeds |a| < 2^31 (the input radius keeps a bounded)
+    vals = sorted({0, 1, -1, 1 << 27, -(1 << 27), (1 << 31) - 1, -(1 << 31) + 1}
+                  | {int(v) for v in RNG.integers(-(1 << 31) + 1, 1 << 31, 200)})
+    _check(fx, "T", [(a,) for a in vals], tanh_q4)
+    for a in (1 << 27, -(1 << 26), 3 << 27, -(5 << 26)):
+        assert abs(tanh_q4(a) / 2**31 - math.tanh(a / 2**27)) < 1e-6

@@ -257,14 +257,13 @@ static inline int32_t tm_aot_fx_exp_neg(int32_t a, int int_bits)
     return result;
 }
 
-/* gemmlowp one_over_one_plus_x_for_x_in_0_1: 1/(1+a) for a in [0, 1) in Q0.31;
- * result in Q0.31 (Newton-Raphson, three iterations). */
-static inline int32_t tm_aot_fx_one_over_one_plus_x(int32_t a)
+/* gemmlowp's Newton-Raphson division shared by the two functions below: about
+ * 1 / half_den in Q2.29 for half_den = (1 + a) / 2, a in [0, 1) (three iterations). */
+static inline int32_t tm_aot_fx_nr_recip(int32_t half_den)
 {
     const int32_t c48_17 = 1515870810;      /* 48/17 in Q2.29 */
     const int32_t cm32_17 = -1010580540;    /* -32/17 in Q2.29 */
     const int32_t one_q2 = (int32_t)1 << 29;
-    const int32_t half_den = tm_aot_half_sum(a, INT32_MAX);
     int32_t x = c48_17 + tm_aot_srdhm(half_den, cm32_17);
     int i;
     for (i = 0; i < 3; ++i) {
@@ -273,8 +272,36 @@ static inline int32_t tm_aot_fx_one_over_one_plus_x(int32_t a)
         /* x * one_minus is Q4.27; Rescale<2> = saturating shift left by 2. */
         x = x + tm_aot_sat_shl(tm_aot_srdhm(x, one_minus), 2);
     }
+    return x;
+}
+
+/* gemmlowp one_over_one_plus_x_for_x_in_0_1: 1/(1+a) for a in [0, 1) in Q0.31;
+ * result in Q0.31. */
+static inline int32_t tm_aot_fx_one_over_one_plus_x(int32_t a)
+{
     /* ExactMulByPot<-1> then Rescale<0> from Q1: saturating shift left 1. */
-    return tm_aot_sat_shl(x, 1);
+    return tm_aot_sat_shl(tm_aot_fx_nr_recip(tm_aot_half_sum(a, INT32_MAX)), 1);
+}
+
+/* gemmlowp one_minus_x_over_one_plus_x_for_x_in_0_1: (1-a)/(1+a), Q0.31 in and out. */
+static inline int32_t tm_aot_fx_one_minus_x_over_one_plus_x(int32_t a)
+{
+    const int32_t x = tm_aot_fx_nr_recip(tm_aot_half_sum(a, INT32_MAX));
+    /* x - 1 in Q2.29 (a plain wrapping subtract), Rescale<0>: saturating shift left 2. */
+    return tm_aot_sat_shl((int32_t)((uint32_t)x - ((uint32_t)1 << 29)), 2);
+}
+
+/* gemmlowp tanh on Q4.27 input (the int8 TANH kernel's), result in Q0.31:
+ * tanh(|a|) = (1 - exp(-2|a|)) / (1 + exp(-2|a|)), sign restored, 0 for 0. */
+static inline int32_t tm_aot_fx_tanh_q4(int32_t a)
+{
+    int32_t t;
+    if (a == 0) {
+        return 0;
+    }
+    /* ExactMulByPot<1>: the same raw value read as Q5.26 is 2a. */
+    t = tm_aot_fx_one_minus_x_over_one_plus_x(tm_aot_fx_exp_neg(a < 0 ? a : -a, 5));
+    return a < 0 ? -t : t;
 }
 
 #endif /* TM_AOT_FX_H */

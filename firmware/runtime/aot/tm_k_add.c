@@ -1,5 +1,6 @@
-/* tm_k_add.c - int8 ADD: both inputs rescaled to a common 2^20-scaled domain with
- * their own multipliers, summed, then rescaled to the output (TFLM's scheme). */
+/* tm_k_add.c - int8 ADD and SUB: both inputs rescaled to a common 2^20-scaled
+ * domain with their own multipliers, summed (SUB: subtracted), then rescaled to
+ * the output (TFLM's scheme). */
 #include "tm_k_add.h"
 
 #include "tm_aot.h"
@@ -13,7 +14,7 @@ void tm_k_add(const tm_add_params_t *p, const int8_t *a, const int8_t *b, int8_t
     /* Locals: int8 stores may alias `*p`, which would force a reload per element. */
     const int32_t n = p->size, ls = p->left_shift;
     const int32_t off1 = p->in1_offset, m1 = p->in1_mult, s1 = p->in1_shift;
-    const int32_t off2 = p->in2_offset, m2 = p->in2_mult, s2 = p->in2_shift;
+    const int32_t off2 = p->in2_offset, m2 = p->in2_mult, s2 = p->in2_shift, sg = p->in2_sign;
     const int32_t mo = p->out_mult, so = p->out_shift, zp = p->out_zp;
     const int32_t lo = p->act_min, hi = p->act_max;
     int32_t i;
@@ -21,7 +22,7 @@ void tm_k_add(const tm_add_params_t *p, const int8_t *a, const int8_t *b, int8_t
         const int32_t x1 = (int32_t)((uint32_t)(off1 + a[i]) << ls);
         const int32_t x2 = (int32_t)((uint32_t)(off2 + b[i]) << ls);
         const int32_t r = tm_aot_mul_by_qm_lt1(tm_aot_mul_by_qm_lt1(x1, m1, s1) +
-                                               tm_aot_mul_by_qm_lt1(x2, m2, s2), mo, so) + zp;
+                                               sg * tm_aot_mul_by_qm_lt1(x2, m2, s2), mo, so) + zp;
         out[i] = (int8_t)tm_aot_clamp(r, lo, hi);
     }
 }
@@ -68,7 +69,7 @@ void tm_k_add_bcast(const tm_add_params_t *p, const int8_t *a, const int8_t *b, 
 {
     const int32_t ls = p->left_shift;
     const int32_t off1 = p->in1_offset, m1 = p->in1_mult, s1 = p->in1_shift;
-    const int32_t off2 = p->in2_offset, m2 = p->in2_mult, s2 = p->in2_shift;
+    const int32_t off2 = p->in2_offset, m2 = p->in2_mult, s2 = p->in2_shift, sg = p->in2_sign;
     const int32_t mo = p->out_mult, so = p->out_shift, zp = p->out_zp;
     const int32_t lo = p->act_min, hi = p->act_max;
     int32_t i0, i1, i2, i3;
@@ -82,7 +83,7 @@ void tm_k_add_bcast(const tm_add_params_t *p, const int8_t *a, const int8_t *b, 
                     const int32_t x1 = (int32_t)((uint32_t)(off1 + pa[i3 * sa]) << ls);
                     const int32_t x2 = (int32_t)((uint32_t)(off2 + pb[i3 * sb]) << ls);
                     const int32_t r = tm_aot_mul_by_qm_lt1(tm_aot_mul_by_qm_lt1(x1, m1, s1) +
-                                                           tm_aot_mul_by_qm_lt1(x2, m2, s2), mo, so) + zp;
+                                                           sg * tm_aot_mul_by_qm_lt1(x2, m2, s2), mo, so) + zp;
                     *out++ = (int8_t)tm_aot_clamp(r, lo, hi);
                 }
             }

@@ -1,4 +1,4 @@
-/* tm_k_add.h - int8 ADD of two same-shape tensors (TFLM arithmetic, left_shift 20). */
+/* tm_k_add.h - int8 ADD and SUB (TFLM arithmetic, left_shift 20). */
 #ifndef TM_K_ADD_H
 #define TM_K_ADD_H
 
@@ -10,6 +10,7 @@ typedef struct {
     int32_t left_shift;               /* 20 for int8 */
     int32_t in1_mult, in1_shift;
     int32_t in2_mult, in2_shift;
+    int32_t in2_sign;                 /* 1: ADD, -1: SUB (a - b); tables come negated */
     int32_t out_mult, out_shift;
     int32_t out_zp, act_min, act_max;
     /* Broadcasting only (tm_k_add_bcast): output dims, element strides of a and b

@@ -1,6 +1,7 @@
 /*
  * tm_k_misc.h - int8 kernels of the tinyml AOT runtime for the "misc" ops:
- * pooling, softmax, mean, pad, transpose, concatenation, logistic, quantize/dequantize.
+ * pooling, softmax, mean, pad, strided copies (transpose, slices, splits),
+ * concatenation, logistic, the other activations, quantize/dequantize.
  *
  * Every kernel reproduces the integer arithmetic of the TensorFlow Lite Micro
  * reference kernels bit for bit; the code generator (tinyml/codegen/aot/ops/)
@@ -52,6 +53,27 @@ void tm_k_logistic_s8(const int8_t *in, int8_t *out, int32_t size,
                       int32_t in_zp, int32_t range_radius,
                       int32_t multiplier, int32_t shift);
 
+/* ---- activations (TFLM RELU, RELU6, LEAKY_RELU, TANH, HARD_SWISH) ------- */
+
+#define TM_ACT_RELU 0       /* out_zp + rescale(x) by (m1, s1), clamped to [lo, hi] */
+#define TM_ACT_CLAMP 1      /* RELU6: the input value clamped to [lo, hi] */
+#define TM_ACT_LEAKY 2      /* x >= 0: rescale (m1, s1); else (m2, s2), negated if neg2 */
+#define TM_ACT_TANH 3       /* input to Q4.27 by (m1, s1), |x| >= radius saturates */
+#define TM_ACT_HARD_SWISH 4 /* m1/s1: int16 output multiplier and exponent, m2/s2 reluish */
+
+typedef struct {
+    int32_t kind;
+    int32_t in_zp, out_zp;  /* x = in - in_zp */
+    int32_t m1, s1, m2, s2, neg2;
+    int32_t radius;
+    int32_t lo, hi;         /* output clamp */
+} tm_act_params_t;
+
+/* `table` (256 bytes of scratch, or 0): evaluate all 256 inputs once, then look
+ * each element up. `out` may be `in` (in place). */
+void tm_k_act_s8(const tm_act_params_t *p, const int8_t *in, int8_t *out, int32_t size,
+                 int8_t *table);
+
 /* ---- mean over contiguous axes (TFLM QuantizedMeanOrSum) ---------------- */
 
 /* The input is viewed as [outer, reduce, inner]; the output as
@@ -61,10 +83,24 @@ void tm_k_mean_s8(const int8_t *in, int8_t *out, int32_t outer,
                   int32_t reduce, int32_t inner, int32_t in_zp,
                   int32_t out_zp, int32_t multiplier, int32_t shift);
 
-/* ---- transpose (TFLM reference_ops::Transpose, rank <= 6, left-padded with 1) */
+/* ---- data movement (tm_k_strided.c) ------------------------------------- */
 
-void tm_k_transpose_s8(const int8_t *in, int8_t *out, const int32_t out_shape[6],
-                       const int32_t in_stride[6]);
+/* out (contiguous, out_shape) takes in[sum_d i_d * in_stride[d]]: TRANSPOSE
+ * (permuted strides), SLICE / STRIDED_SLICE / SPLIT / UNPACK (`in` already offset
+ * to the first element; strides may be negative). Rank <= 6, left-padded with 1. */
+void tm_k_strided_copy_s8(const int8_t *in, int8_t *out, const int32_t out_shape[6],
+                          const int32_t in_stride[6]);
+
+/* GATHER along one axis: in is [outer, axis_len, inner], out [outer, n_index, inner]. */
+void tm_k_gather_s8(const int8_t *in, int8_t *out, int32_t outer, int32_t axis_len,
+                    int32_t inner, const int32_t *index, int32_t n_index);
+
+/* RESIZE_NEAREST_NEIGHBOR (NHWC): output pixel (y, x) copies the `depth` bytes at
+ * row_offset[y] + col_offset[x] of its batch (tables from TFLM's GetNearestNeighbor). */
+void tm_k_resize_nearest_s8(const int8_t *in, int8_t *out, int32_t batches,
+                            int32_t batch_stride, int32_t out_h, int32_t out_w,
+                            int32_t depth, const int32_t *row_offset,
+                            const int32_t *col_offset);
 
 /* ---- pad (TFLM reference_ops::Pad, rank <= 4, shapes left-padded with 1) - */
 

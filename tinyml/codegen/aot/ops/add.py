@@ -1,5 +1,8 @@
-"""ADD of two int8 tensors (TFLM int8 scheme, left_shift = 20), with broadcasting
-over up to 4 dims; either input may be a constant."""
+"""ADD and SUB of two int8 tensors (TFLM int8 scheme, left_shift = 20), with
+broadcasting over up to 4 dims; either input may be a constant.
+
+SUB is ADD with the second rescaled input subtracted (TFLM's SubElementwise); its
+Prepare computes the multipliers in float32 where ADD's uses double."""
 from __future__ import annotations
 
 import numpy as np
@@ -34,11 +37,12 @@ def _mul_by_qm_lt1(x: np.ndarray, m: int, shift: int) -> np.ndarray:
 
 
 def exact_outputs(za: int, zb: int, m1: int, s1: int, m2: int, s2: int, mo: int, so: int,
-                  zo: int, lo: int, hi: int) -> np.ndarray:
-    """TFLM's int8 ADD for every input pair: [a + 128, b + 128] -> output."""
+                  zo: int, lo: int, hi: int, sign: int = 1) -> np.ndarray:
+    """TFLM's int8 ADD (sign 1) or SUB (sign -1) for every input pair:
+    [a + 128, b + 128] -> output."""
     v = np.arange(-128, 128, dtype=np.int64)
     t1 = _mul_by_qm_lt1((v - za) << LEFT_SHIFT, m1, s1)
-    t2 = _mul_by_qm_lt1((v - zb) << LEFT_SHIFT, m2, s2)
+    t2 = sign * _mul_by_qm_lt1((v - zb) << LEFT_SHIFT, m2, s2)
     return np.clip(_mul_by_qm_lt1(t1[:, None] + t2[None, :], mo, so) + zo, lo, hi)
 
 
@@ -85,19 +89,31 @@ def multipliers(sa: float, sb: float, so: float) -> tuple[int, int, int, int, in
     return m1, s1, m2, s2, mo, so_
 
 
-def add_linear_form(a, b, y, act_min: int, act_max: int) -> tuple[int, int, int, int] | None:
-    """linear_form of the int8 ADD a + b -> y (tensors), or None (also where TFLM's
-    multipliers do not fit: the plain lowering then reports it)."""
+def sub_multipliers(sa: float, sb: float, so: float) -> tuple[int, int, int, int, int, int]:
+    """TFLM SUB's multipliers: the same formulas as ADD's, in float32 arithmetic."""
+    f = np.float32
+    twice_max = f(2) * max(f(sa), f(sb))
+    m1, s1 = quant.quantize_multiplier_smaller_than_one(float(f(sa) / twice_max))
+    m2, s2 = quant.quantize_multiplier_smaller_than_one(float(f(sb) / twice_max))
+    mo, so_ = quant.quantize_multiplier_smaller_than_one(
+        float(twice_max / (f(1 << LEFT_SHIFT) * f(so))))
+    return m1, s1, m2, s2, mo, so_
+
+
+def add_linear_form(a, b, y, act_min: int, act_max: int, sign: int = 1
+                    ) -> tuple[int, int, int, int] | None:
+    """linear_form of the int8 ADD a + b -> y (sign -1: SUB a - b), or None (also where
+    TFLM's multipliers do not fit: the plain lowering then reports it)."""
     sa, sb, so = a.scalar_scale(), b.scalar_scale(), y.scalar_scale()
     try:
-        m = multipliers(sa, sb, so)
+        m = (multipliers if sign > 0 else sub_multipliers)(sa, sb, so)
     except ValueError:
         return None
-    ref = exact_outputs(a.scalar_zp(), b.scalar_zp(), *m, y.scalar_zp(), act_min, act_max)
-    return linear_form(ref, float(sa) / float(so), float(sb) / float(so), act_min, act_max)
+    ref = exact_outputs(a.scalar_zp(), b.scalar_zp(), *m, y.scalar_zp(), act_min, act_max, sign)
+    return linear_form(ref, float(sa) / float(so), sign * float(sb) / float(so), act_min, act_max)
 
 
-def _bcast(ctx: OpContext, a, b, y) -> tuple[list[int], list[int], list[int]] | None:
+def broadcast_strides(ctx: OpContext, a, b, y) -> tuple[list[int], list[int], list[int]] | None:
     """(dims, a_strides, b_strides) padded to rank 4, or None if shapes are equal."""
     if tuple(a.shape) == tuple(b.shape) == tuple(y.shape):
         return None
@@ -110,7 +126,7 @@ def _bcast(ctx: OpContext, a, b, y) -> tuple[list[int], list[int], list[int]] | 
     while rank > 4 and so[0] == 1:
         sa, sb, so, rank = sa[1:], sb[1:], so[1:], rank - 1
     if rank > 4:
-        ctx.unsupported("broadcasting ADD over more than 4 dims is not supported", y)
+        ctx.unsupported(f"broadcasting {ctx.op.builtin} over more than 4 dims is not supported", y)
     sa, sb, so = [1] * (4 - rank) + sa, [1] * (4 - rank) + sb, [1] * (4 - rank) + so
 
     def strides(shape):
@@ -124,36 +140,45 @@ def _bcast(ctx: OpContext, a, b, y) -> tuple[list[int], list[int], list[int]] | 
 
 @register("ADD")
 def lower_add(op, ctx: OpContext) -> None:
+    _lower_add_sub(op, ctx, 1)
+
+
+@register("SUB")
+def lower_sub(op, ctx: OpContext) -> None:
+    _lower_add_sub(op, ctx, -1)
+
+
+def _lower_add_sub(op, ctx: OpContext, sign: int) -> None:
     a, b = op.inputs[0], op.inputs[1]
     y = op.outputs[0]
     ctx.require_int8(a, b, y)
     sa, sb, so = a.scalar_scale(), b.scalar_scale(), y.scalar_scale()
     try:
-        m1, s1, m2, s2, mo, so_ = multipliers(sa, sb, so)
+        m1, s1, m2, s2, mo, so_ = (multipliers if sign > 0 else sub_multipliers)(sa, sb, so)
     except ValueError as e:      # e.g. an output range that collapsed (RELU6 of a negative sum)
         ctx.unsupported(f"output scale {float(so):.3g} is too small for the input scales "
-                        f"{float(sa):.3g} and {float(sb):.3g} ({e}); TFLM's int8 ADD cannot "
-                        "run it either", y)
+                        f"{float(sa):.3g} and {float(sb):.3g} ({e}); TFLM's int8 "
+                        f"{op.builtin} cannot run it either", y)
     act_min, act_max = ctx.activation_range(op.options.get("fused_activation", "NONE"), y)
     fields = {
         "size": y.size, "in1_offset": -a.scalar_zp(), "in2_offset": -b.scalar_zp(),
         "left_shift": LEFT_SHIFT, "in1_mult": m1, "in1_shift": s1, "in2_mult": m2,
-        "in2_shift": s2, "out_mult": mo, "out_shift": so_, "out_zp": y.scalar_zp(),
+        "in2_shift": s2, "in2_sign": sign, "out_mult": mo, "out_shift": so_, "out_zp": y.scalar_zp(),
         "act_min": act_min, "act_max": act_max}
-    bc = _bcast(ctx, a, b, y)
+    bc = broadcast_strides(ctx, a, b, y)
     if bc is not None:
         fields.update(dims=bc[0], a_strides=bc[1], b_strides=bc[2])
     fn = "tm_k_add" if bc is None else "tm_k_add_bcast"
     lin = None
     if bc is None and y.size >= LIN_MIN_ELEMENTS:
-        lin = add_linear_form(a, b, y, act_min, act_max)
+        lin = add_linear_form(a, b, y, act_min, act_max, sign)
     if lin is not None:
         fn = "tm_k_add_lin"
         fields.update(lin_a=lin[0], lin_b=lin[1], lin_c=lin[2], lin_shift=lin[3])
     elif bc is None and y.size >= LUT_MIN_ELEMENTS:
         fn = "tm_k_add_lut"
         fields.update(lut1=ctx.const_array("lut1", input_table(-a.scalar_zp(), m1, s1)),
-                      lut2=ctx.const_array("lut2", input_table(-b.scalar_zp(), m2, s2)))
+                      lut2=ctx.const_array("lut2", sign * input_table(-b.scalar_zp(), m2, s2)))
     p = ctx.params("tm_add_params_t", fields)
     ptr = [ctx.const_array(f"in{i}", t.data) if t.is_const else ctx.buf(t)
            for i, t in enumerate((a, b))]

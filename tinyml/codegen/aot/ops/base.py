@@ -74,8 +74,9 @@ Kernels and C conventions (firmware/runtime/aot/, see codegen/aot/README.md)
       or an ISA's (`tm_aot_arm_dsp.h` today), chosen by TM_AOT_IMPL_<NAME> in
       `tm_aot.h`. Conv and depthwise keep their loop order in `tm_k_<name>_loop.h`
       (access.py mirrors it).
-      (tm_k_pool, tm_k_softmax, tm_k_mean, tm_k_pad, tm_k_transpose, tm_k_concat, tm_k_logistic,
-      tm_k_quantize have one portable file each, prototypes in tm_k_misc.h.)
+      (tm_k_pool, tm_k_softmax, tm_k_mean, tm_k_pad, tm_k_strided, tm_k_concat,
+      tm_k_logistic, tm_k_act, tm_k_quantize have one portable file each, prototypes
+      in tm_k_misc.h; tm_k_add and tm_k_binary have their own headers.)
     - Functions `tm_k_<name>[_shape](const tm_<name>_params_t *p, inputs..., outputs...,
       scratch)`, param structs `tm_<name>_params_t`. C99, no allocation, no globals.
     - All fixed-point helpers live in `tm_aot_fx.h` (included by `tm_aot.h`):

@@ -36,13 +36,17 @@ def lower_concat(op, ctx: OpContext) -> None:
                 or t.scalar_zp() != y.scalar_zp():
             ctx.unsupported("CONCATENATION inputs must share the output's scale and zero point "
                             "(TFLM requires it; the converter inserts QUANTIZE ops for this)", t)
+    emit_concat(ctx, ins, y, axis, [int(t.shape[axis]) for t in ins])
+
+
+def emit_concat(ctx: OpContext, ins, y, axis: int, lens: list[int]) -> None:
+    """tm_k_concat_s8 of `ins` into y along `axis`, lens[i] elements of that axis each
+    (PACK: all 1)."""
     outer = int(np.prod(y.shape[:axis], dtype=np.int64))
     inner = int(np.prod(y.shape[axis + 1:], dtype=np.int64))
-    ptrs = []
-    for i, t in enumerate(ins):
-        ptrs.append(ctx.const_array(f"in{i}", t.data.astype(np.int8)) if t.is_const
-                    else ctx.buf(t))
-    lens = ctx.const_array("axis_len", np.asarray([t.shape[axis] for t in ins], np.int32))
+    ptrs = [ctx.const_array(f"in{i}", t.data.astype(np.int8)) if t.is_const else ctx.buf(t)
+            for i, t in enumerate(ins)]
+    lens = ctx.const_array("axis_len", np.asarray(lens, np.int32))
     ctx.include("tm_k_misc.h")
     ctx.call("{ const int8_t *const ins[%d] = {%s}; tm_k_concat_s8(ins, %s, %d, %s, %d, %d); }"
              % (len(ins), ", ".join(ptrs), lens, len(ins), ctx.buf(y), outer, inner))

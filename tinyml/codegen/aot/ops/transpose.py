@@ -2,8 +2,8 @@
 
 TFLM's kernel copies bytes: the output takes the input's values in permuted
 order, whatever the two tensors' scales (the converter gives them the same).
-The compiler knows both shapes, so the kernel gets the output shape and, per
-output axis, the input stride it walks (shapes left-padded with 1 to rank 6).
+The compiler knows both shapes, so the strided copy of movement.py gets the
+output shape and, per output axis, the input stride it walks.
 """
 from __future__ import annotations
 
@@ -11,8 +11,7 @@ import numpy as np
 
 from . import register
 from .base import OpContext
-
-MAX_RANK = 6
+from .movement import MAX_RANK, strided_copy
 
 
 @register("TRANSPOSE")
@@ -30,10 +29,4 @@ def lower_transpose(op, ctx: OpContext) -> None:
     if [int(x.shape[i]) for i in p] != [int(d) for d in y.shape]:
         ctx.unsupported(f"TRANSPOSE output shape {list(y.shape)} does not match the permutation", y)
     strides = [int(np.prod(x.shape[i + 1:])) for i in range(rank)]
-    lead = MAX_RANK - rank
-    out_shape = [1] * lead + [int(d) for d in y.shape]
-    in_stride = [0] * lead + [strides[i] for i in p]
-    s = ctx.const_array("shape", np.asarray(out_shape, np.int32))
-    st = ctx.const_array("stride", np.asarray(in_stride, np.int32))
-    ctx.include("tm_k_misc.h")
-    ctx.call(f"tm_k_transpose_s8({ctx.buf(x)}, {ctx.buf(y)}, {s}, {st});")
+    strided_copy(ctx, ctx.buf(x), ctx.buf(y), [int(d) for d in y.shape], [strides[i] for i in p])
