@@ -99,7 +99,7 @@ int main(void)
                                     ph, pw, 0, 0, -128, 127, filter, bias, mult, shift, rev, 0};
         /* a + b exactly: both rescaled by 1/4 of 2^20, the sum by 2^-17 (linear form:
          * 1 * a + 1 * b + 0, shift 0). */
-        c.add = (tm_add_params_t){(int32_t)ni, 0, 0, 20, 1 << 30, -1, 1 << 30, -1, 1 << 30, -17,
+        c.add = (tm_add_params_t){(int32_t)ni, 0, 0, 20, 1 << 30, -1, 1 << 30, -1, 1, 1 << 30, -17,
                                   0, -128, 127, {0}, {0}, {0}, NULL, NULL, 1, 1, 0, 0};
         for (d = 0; d < 256; ++d) {     /* tm_k_add_lut's tables for the same scales */
             lut[d] = tm_aot_mul_by_qm_lt1((int32_t)((uint32_t)(d - 128) << 20), 1 << 30, -1);

@@ -19,7 +19,12 @@ node. Ops (fields): conv (f, k, s, pad, act, dil, bias), dw (m, k, s, pad, act, 
 bias), dense (units, act, bias; flattens first), pool (kind avg|max, k, s, pad, act), pad
 (p [[top, bottom], [left, right]]), mean (mode hw|h|w|c, keep), reshape (mode, see
 _reshape_target), softmax, sigmoid, add (2 inputs, broadcasting, act), addc (constant
-of shape mode c|full|w1|h1|scalar), concat (axis, negative). Optional spec key
+of shape mode c|full|w1|h1|scalar), concat (axis, negative), act (kind relu|relu6|
+leaky|tanh|hswish, alpha), bin (2 inputs, kind mul|sub|max|min, broadcasting, act),
+binc (kind, constant of shape mode as addc), slice (per axis [begin, end, step], a
+Python slice), split (axis, sizes; parts concatenated in reverse), unstack (axis;
+unstacked, stacked in reverse), gather (axis, idx), resize (size [h, w], how tf2|v1|
+align: nearest neighbour). Optional spec key
 dense_pc: per-channel (true) / per-tensor (false) FULLY_CONNECTED weights. Keras
 dilation makes the converter emit SPACE_TO_BATCH_ND, so `dil` is patched into the
 CONV_2D / DEPTHWISE_CONV_2D options after conversion (SAME padding only: the output
@@ -60,12 +65,14 @@ import numpy as np
 
 HERE = Path(__file__).resolve().parent
 REGRESSION_DIR = HERE / "aot_regressions"
-GEN_VERSION = 3                 # bump when the spec -> model mapping changes (cache key)
+GEN_VERSION = 4                 # bump when the spec -> model mapping changes (cache key)
 N_INPUTS = 6                    # all -128, all 127, 4 random
 TEST_SEED, TEST_MODELS = 20261129, 200   # the models tests/host and tests/emu check
 MAX_ELEMS = 16384               # per tensor: keeps TFLM, gcc and QEMU runs fast
 MAX_MACS = 2_000_000            # per model
 ACTS = ("none", "relu", "relu6")
+ACT_KINDS = ("relu", "relu6", "leaky", "tanh", "hswish")
+BIN_KINDS = ("mul", "sub", "max", "min")
 CONVS = ("CONV_2D", "DEPTHWISE_CONV_2D")
 _CACHE = Path(tempfile.gettempdir()) / "tm_aot_fuzz_cache"
 
@@ -147,7 +154,26 @@ def layer_shape(ly: dict, ins: list[tuple]) -> tuple:
         return (x[0] + t + b, x[1] + l + r, x[2])
     if op == "softmax" and x[-1] >= 512:
         raise SpecError("the TFLM host runtime aborts on softmax rows of 512 or more")
-    if op in ("softmax", "sigmoid"):
+    if op in ("softmax", "sigmoid", "act", "split", "unstack"):
+        if op == "split" and (sum(ly["sizes"]) != x[ly["axis"]] or min(ly["sizes"]) < 1):
+            raise SpecError(f"split {ly['sizes']} of {x}")
+        if op == "unstack" and not 2 <= x[ly["axis"]] <= 8:
+            raise SpecError(f"unstack axis {ly['axis']} of {x}")
+        return x
+    if op == "slice":
+        if len(ly["sl"]) != len(x):
+            raise SpecError("slice rank")
+        return tuple(len(range(*slice(*sl).indices(n))) for sl, n in zip(ly["sl"], x))
+    if op == "gather":
+        if not all(0 <= i < x[ly["axis"]] for i in ly["idx"]) or not ly["idx"]:
+            raise SpecError("gather index")
+        return tuple(len(ly["idx"]) if a == ly["axis"] else d for a, d in enumerate(x))
+    if op == "resize":
+        if len(x) != 3:
+            raise SpecError("resize needs rank 3")
+        return (ly["size"][0], ly["size"][1], x[2])
+    if op == "binc":
+        _const_shape(ly["mode"], x)
         return x
     if op == "addc":
         _const_shape(ly["mode"], x)
@@ -165,7 +191,7 @@ def layer_shape(ly: dict, ins: list[tuple]) -> tuple:
         if sorted(ly["perm"]) != list(range(len(x))) or len(x) < 2:
             raise SpecError(f"transpose {ly['perm']} of {x}")
         return tuple(x[i] for i in ly["perm"])
-    if op == "add":
+    if op in ("add", "bin"):
         a, b = x, tuple(ins[1])
         if len(a) != len(b) or any(p != q and 1 not in (p, q) for p, q in zip(a, b)):
             raise SpecError(f"cannot add {a} and {b}")
@@ -356,6 +382,82 @@ class _Gen:
             self.r.shuffle(perm)
         return self.add(_ly("transpose", [x], perm=perm))
 
+    def act_op(self, x) -> int | None:
+        kind = self.r.choice(ACT_KINDS)
+        return self.add(_ly("act", [x], kind=kind,
+                             alpha=round(self.r.uniform(0.01, 0.5), 3) if kind == "leaky" else 0))
+
+    def bin_op(self, x) -> int | None:
+        """x combined with a same-size branch, a broadcast branch (mean, gate) or a
+        constant: MUL (e.g. a squeeze-excite gate), SUB, MAXIMUM, MINIMUM."""
+        r, shp = self.r, self.shapes[x]
+        kind = r.choice(BIN_KINDS)
+        if r.random() < 0.3:
+            modes = ["c", "full", "scalar"] + (["w1", "h1"] if len(shp) == 3 else [])
+            return self.add(_ly("binc", [x], kind=kind, mode=r.choice(modes)))
+        u = r.random()
+        if len(shp) == 3 and u < 0.3:
+            y = self.conv(x, f=shp[2], s=[1, 1], pad="same")
+        elif len(shp) > 1 and u < 0.7:
+            y = self.mean(x, keep=True)
+            if y is not None and kind == "mul" and r.random() < 0.6:
+                y = self.simple(y, "sigmoid") or y
+        else:
+            y = self.simple(x, "sigmoid") if r.random() < 0.5 else self.act_op(x)
+        if y is None:
+            return None
+        a, b = (x, y) if r.random() < 0.5 else (y, x)
+        return self.add(_ly("bin", [a, b], kind=kind,
+                             act=self.act() if kind in ("mul", "sub") else "none"))
+
+    def slice_op(self, x) -> int | None:
+        """A Python slice per axis: positive or negative steps, negative or open ends."""
+        r, sl = self.r, []
+        for n in self.shapes[x]:
+            step = r.choice([1, 1, 1, 2, 3, -1, -2])
+            a = r.randrange(n)
+            b = r.randint(a + 1, n)
+            start, stop = (a, b) if step > 0 else (b - 1, a - 1 if a > 0 else None)
+            if r.random() < 0.3:
+                start -= n                            # the same element, counted from the end
+            if stop is not None and 0 < stop < n and r.random() < 0.3:
+                stop -= n
+            elif stop == n and r.random() < 0.4:
+                stop = None
+            sl.append([start, stop, step])
+        if all(len(range(*slice(*s).indices(n))) == n and s[2] == 1
+               for s, n in zip(sl, self.shapes[x])):
+            return None
+        return self.add(_ly("slice", [x], sl=sl))
+
+    def split_op(self, x) -> int | None:
+        shp = self.shapes[x]
+        axis = self.r.randrange(len(shp))
+        n = shp[axis]
+        if n < 2:
+            return None
+        cuts = sorted(self.r.sample(range(1, n), min(n - 1, self.r.randint(1, 3))))
+        sizes = [b - a for a, b in zip([0] + cuts, cuts + [n])]
+        return self.add(_ly("split", [x], axis=axis, sizes=sizes))
+
+    def unstack_op(self, x) -> int | None:
+        axes = [a for a, n in enumerate(self.shapes[x]) if 2 <= n <= 8]
+        return self.add(_ly("unstack", [x], axis=self.r.choice(axes))) if axes else None
+
+    def gather_op(self, x) -> int | None:
+        shp = self.shapes[x]
+        axis = self.r.randrange(len(shp))
+        idx = [self.r.randrange(shp[axis]) for _ in range(self.r.randint(1, 6))]
+        return self.add(_ly("gather", [x], axis=axis, idx=idx))
+
+    def resize_op(self, x) -> int | None:
+        if len(self.shapes[x]) != 3:
+            return None
+        h, w, _ = self.shapes[x]
+        r = self.r
+        size = [max(1, int(d * r.choice([0.5, 1.5, 2, 2, 3]) + r.choice([0, 0, 1]))) for d in (h, w)]
+        return self.add(_ly("resize", [x], size=size, how=r.choice(["tf2", "tf2", "v1", "align"])))
+
     def addc(self, x) -> int | None:
         modes = ["c", "full", "scalar"] + (["w1", "h1"] if len(self.shapes[x]) == 3 else [])
         return self.add(_ly("addc", [x], mode=self.r.choice(modes)))
@@ -421,11 +523,15 @@ class _Gen:
         if rank == 3:
             ops = {"conv": 5, "dw": 4, "conv1x1": 3, "pool": 2, "pad": 1, "residual": 2.5,
                    "concat": 2, "bcast": 1.5, "addc": 1, "mean": 1, "reshape": 1.5,
-                   "softmax": 0.4, "sigmoid": 0.6, "dense": 0.5, "transpose": 1.2}
+                   "softmax": 0.4, "sigmoid": 0.6, "dense": 0.5, "transpose": 1.2,
+                   "act": 2.5, "bin": 3, "slice": 1.5, "split": 1.2, "unstack": 1,
+                   "gather": 1, "resize": 1.5}
         else:
             ops = {"dense": 3, "softmax": 1, "sigmoid": 1, "reshape": 2, "concat": 1,
                    "residual": 1 if rank == 1 else 0, "bcast": 1 if rank == 2 else 0,
-                   "addc": 1, "mean": 0.5 if rank == 2 else 0, "transpose": 1 if rank == 2 else 0}
+                   "addc": 1, "mean": 0.5 if rank == 2 else 0, "transpose": 1 if rank == 2 else 0,
+                   "act": 1.5, "bin": 1.5, "slice": 1, "split": 0.6, "unstack": 0.6 if rank == 2 else 0,
+                   "gather": 0.6}
         op = self.r.choices(list(ops), weights=list(ops.values()))[0]
         return {"conv": lambda: self.conv(x), "dw": lambda: self.dw(x),
                 "conv1x1": lambda: self.conv1x1(x, self.r.random() < 0.7),
@@ -435,7 +541,10 @@ class _Gen:
                 "mean": lambda: self.mean(x), "reshape": lambda: self.reshape(x),
                 "softmax": lambda: self.simple(x, "softmax"),
                 "sigmoid": lambda: self.simple(x, "sigmoid"), "dense": lambda: self.dense(x),
-                "transpose": lambda: self.transpose(x)}[op]()
+                "transpose": lambda: self.transpose(x), "act": lambda: self.act_op(x),
+                "bin": lambda: self.bin_op(x), "slice": lambda: self.slice_op(x),
+                "split": lambda: self.split_op(x), "unstack": lambda: self.unstack_op(x),
+                "gather": lambda: self.gather_op(x), "resize": lambda: self.resize_op(x)}[op]()
 
     def head(self, x: int) -> int:
         """Optional classifier head: dense (+ softmax)."""
@@ -506,8 +615,9 @@ def gen_spec(seed: int, family: str | None = None) -> dict:
     elif family == "branchy":
         for _ in range(r.randint(2, 5)):
             u = r.random()
-            y = g.residual(x) if u < 0.3 else g.concat(x) if u < 0.55 else \
-                g.bcast_add(x) if u < 0.7 else g.addc(x) if u < 0.8 else g.step(x)
+            y = g.residual(x) if u < 0.25 else g.concat(x) if u < 0.45 else \
+                g.bcast_add(x) if u < 0.6 else g.addc(x) if u < 0.68 else \
+                g.bin_op(x) if u < 0.82 else g.step(x)
             x = y if y is not None else x
     else:
         for _ in range(r.randint(1, 8)):
@@ -609,10 +719,51 @@ def build_keras(spec: dict):
             y = L.Lambda(lambda v, c=c: v + c, name=name)(xs[0])
         elif op == "concat":
             y = L.Concatenate(axis=ly["axis"], name=name)(xs)
+        elif op == "act":
+            y = _keras_act(L, t, ly, name)(xs[0])
+        elif op in ("bin", "binc"):
+            fn = {"mul": t.multiply, "sub": t.subtract, "max": t.maximum, "min": t.minimum}[ly["kind"]]
+            if op == "bin":
+                y = L.Lambda(lambda v, f=fn: f(v[0], v[1]), name=name)(xs)
+            else:
+                c = rng.normal(0, 0.8, _const_shape(ly["mode"], shapes[ly["in"][0]])).astype(np.float32)
+                y = L.Lambda(lambda v, f=fn, c=c: f(v, c), name=name)(xs[0])
+            if act:                      # fused into MUL / SUB by the converter
+                y = L.Activation(act, name=name + "_act")(y)
+        elif op == "slice":
+            sl = tuple(slice(*a) for a in ly["sl"])
+            y = L.Lambda(lambda v, sl=sl: v[(slice(None),) + sl], name=name)(xs[0])
+        elif op == "split":
+            y = L.Lambda(lambda v, a=ly["axis"] + 1, n=ly["sizes"]:
+                         t.concat(t.split(v, n, axis=a)[::-1], axis=a), name=name)(xs[0])
+        elif op == "unstack":
+            y = L.Lambda(lambda v, a=ly["axis"] + 1:
+                         t.stack(t.unstack(v, axis=a)[::-1], axis=a), name=name)(xs[0])
+        elif op == "gather":
+            y = L.Lambda(lambda v, a=ly["axis"] + 1, i=list(ly["idx"]): t.gather(v, i, axis=a),
+                         name=name)(xs[0])
+        elif op == "resize":
+            size, how = tuple(ly["size"]), ly["how"]
+            y = L.Lambda(lambda v, sz=size, hw=how: t.image.resize(v, sz, "nearest") if hw == "tf2"
+                         else t.compat.v1.image.resize_nearest_neighbor(v, sz, align_corners=hw == "align"),
+                         name=name)(xs[0])
         else:
             raise SpecError(f"unknown op {op}")
         nodes.append(y)
     return k.Model(nodes[0], nodes[-1], name="fz")
+
+
+def _keras_act(L, t, ly: dict, name: str):
+    kind = ly["kind"]
+    if kind == "relu":
+        return L.ReLU(name=name)
+    if kind == "relu6":
+        return L.ReLU(6.0, name=name)
+    if kind == "leaky":
+        return L.LeakyReLU(ly["alpha"], name=name)
+    if kind == "tanh":
+        return L.Activation("tanh", name=name)
+    return L.Lambda(lambda v: v * t.nn.relu6(v + 3.0) / 6.0, name=name)   # -> HARD_SWISH
 
 
 def _converter_id() -> str:

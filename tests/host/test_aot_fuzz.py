@@ -23,9 +23,13 @@ MIN_MODELS = {
     "add_residual": 40, "add_broadcast": 10, "add_const": 12, "concat_inputs3": 8,
     "partial_overlap": 60, "reverse_op": 40,
     "op_CONV_2D": 75, "op_DEPTHWISE_CONV_2D": 60, "op_FULLY_CONNECTED": 40, "op_ADD": 50,
-    "op_RESHAPE": 45, "op_AVERAGE_POOL_2D": 15, "op_MAX_POOL_2D": 15, "op_SOFTMAX": 25,
+    "op_RESHAPE": 45, "op_AVERAGE_POOL_2D": 12, "op_MAX_POOL_2D": 8, "op_SOFTMAX": 18,
     "op_MEAN": 15, "op_PAD": 10, "op_CONCATENATION": 25, "op_LOGISTIC": 15, "op_QUANTIZE": 8,
-    "pool_fused_act": 10, "fc_per_channel": 20, "fc_per_tensor": 10, "op_TRANSPOSE": 8,
+    "pool_fused_act": 6, "fc_per_channel": 20, "fc_per_tensor": 10, "op_TRANSPOSE": 6,
+    "op_MUL": 9, "op_SUB": 4, "op_MAXIMUM": 4, "op_MINIMUM": 4, "op_RELU": 2, "op_RELU6": 4,
+    "op_LEAKY_RELU": 2, "op_TANH": 3, "op_HARD_SWISH": 2, "op_STRIDED_SLICE": 8,
+    "op_SPLIT_V": 6, "op_UNPACK": 2, "op_PACK": 2, "op_GATHER": 6,
+    "op_RESIZE_NEAREST_NEIGHBOR": 6,
 }
 
 

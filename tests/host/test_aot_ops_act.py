@@ -69,3 +69,16 @@ def test_activation_bit_exact(name, shape):
         assert len(calls) == 1, calls
         table = not calls[0].endswith(", 0);")
         assert table == (size >= TABLE_MIN_ELEMENTS and builtin != "RELU6"), (name, shape)
+
+
+@pytest.mark.parametrize("lo,hi", [(-0.002, 0.003), (0.0, 0.0004), (-40.0, 30.0)])
+def test_hard_swish_extreme_scales(lo, hi):
+    """Tiny input scales push TFLM's reluish exponent below -15, where gemmlowp's int16
+    RoundingDivideByPOT keeps only the mask's low 16 bits; huge ones push it up."""
+    from tinyml.core.tfcompat import tf
+    k = _keras()
+    shape = (4, 5, 3)
+    m = _model(_acts(k, tf())["HARD_SWISH"], shape, k)
+    rep = np.random.default_rng(2).uniform(lo, hi, size=(24, *shape)).astype(np.float32)
+    res = assert_bit_exact(to_int8_tflite(m, rep), inputs=_all_bytes(60, shape))
+    assert "HARD_SWISH" in res.ops

@@ -27,10 +27,21 @@ static int32_t tm_act_sdhm16(int32_t a, int32_t b)
     return (int16_t)((a * b) / (1 << 15));
 }
 
-/* TFLM hard_swish.h SaturatingLeftShift on an int16 value. */
+/* TFLM hard_swish.h SaturatingLeftShift on an int16 value (amount <= 30). */
 static int32_t tm_act_sat_shl16(int32_t v, int amount)
 {
-    return tm_aot_clamp(v * (1 << amount), INT16_MIN, INT16_MAX);
+    const int64_t r = (int64_t)v * ((int64_t)1 << amount);
+    return (int32_t)(r > INT16_MAX ? INT16_MAX : (r < INT16_MIN ? INT16_MIN : r));
+}
+
+/* gemmlowp RoundingDivideByPOT on int16 (exponent 0..31): its mask is
+ * Dup<int16_t>(2^e - 1), the low 16 bits, so from e = 16 on the mask is all ones
+ * and the result is 1 for x >= 0, -1 below: reproduced, not "fixed". */
+static int32_t tm_act_rdpot16(int32_t x, int e)
+{
+    const int32_t mask = (int16_t)(uint16_t)((((uint32_t)1 << e) - 1u) & 0xFFFFu);
+    const int32_t threshold = (mask >> 1) + (x < 0 ? 1 : 0);
+    return (x >> e) + ((int16_t)(x & mask) > threshold ? 1 : 0);
 }
 
 static int32_t tm_act_hard_swish(const tm_act_params_t *p, int32_t x)
@@ -46,10 +57,10 @@ static int32_t tm_act_hard_swish(const tm_act_params_t *p, int32_t x)
         reluish = tm_act_sat_shl16(reluish, 1);
     }
     if (p->s2 < 0) {
-        reluish = tm_aot_rdpot(reluish, (int)-p->s2);
+        reluish = tm_act_rdpot16(reluish, (int)-p->s2);
     }
     reluish = (reluish + (1 << 15)) >> 1;
-    return tm_aot_rdpot(tm_act_sdhm16(reluish, pre_out), (int)-p->s1);
+    return tm_act_rdpot16(tm_act_sdhm16(reluish, pre_out), (int)-p->s1);
 }
 
 static int8_t tm_act_one(const tm_act_params_t *p, int32_t v)

@@ -99,7 +99,7 @@ def lower_hard_swish(op, ctx: OpContext) -> None:
     hires = _f32(1.0 / 128.0) * _f32(x.scalar_scale())
     m_out, e_out = _int16_multiplier(float(hires / _f32(y.scalar_scale())))
     m_rel, e_rel = _int16_multiplier(float(hires / _f32(3.0 / 32768.0)))
-    if not -15 <= e_out <= 0 or not -15 <= e_rel <= 15:
+    if not -31 <= e_out <= 0 or not -31 <= e_rel <= 31:
         ctx.unsupported(f"input/output scales give multiplier exponents {e_out}, {e_rel} "
                         "outside the supported range", y)
     _emit(op, ctx, "HARD_SWISH", m1=m_out, s1=e_out, m2=m_rel, s2=e_rel)

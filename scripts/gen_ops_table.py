@@ -1,0 +1,17 @@
+"""Write docs/OPS.md from the AOT op registry (tinyml.codegen.aot.optable)."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tinyml.codegen.aot.optable import render  # noqa: E402
+from tinyml.convert.ops import TFLM_BUILTIN_OPS  # noqa: E402
+
+OUT = ROOT / "docs" / "OPS.md"
+
+if __name__ == "__main__":
+    OUT.write_text(render(TFLM_BUILTIN_OPS), encoding="utf-8")
+    print(f"wrote {OUT.relative_to(ROOT)}")
