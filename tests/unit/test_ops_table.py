@@ -31,3 +31,16 @@ def test_rows_cover_exactly_the_supported_ops():
     assert conv["dsp"] != "-" and next(r for r in rows if r["op"] == "MUL")["dsp"] == "-"
     text = render({"CONV_2D", "SVDF"})
     assert "Only with `--runtime tflm` (1 builtin ops)" in text and "\nSVDF\n" in text
+
+
+def test_check_summary_names_ops_the_aot_lacks():
+    from types import SimpleNamespace
+
+    from tinyml.flows.summary import pipeline_lines
+    r = SimpleNamespace(name="check", skipped=False, seconds=1.0,
+                        metrics={"ops": ["CONV_2D", "SVDF", "MADE_UP_OP"], "test_samples": 3})
+    lines = pipeline_lines([r], Path("/tmp/run"))
+    text = "\n".join(lines)
+    assert "SVDF: not in the AOT runtime" in text and "--runtime tflm" in text
+    assert "MADE_UP_OP: not in the AOT runtime" in text and "no runtime here runs it" in text
+    assert "CONV_2D:" not in text

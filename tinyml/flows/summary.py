@@ -60,6 +60,12 @@ def _litert(m: dict) -> str:
     return out
 
 
+def _aot_gaps(ops) -> list[str]:
+    from ..codegen.aot.optable import missing_lines
+    from ..convert.ops import TFLM_BUILTIN_OPS
+    return missing_lines(ops, TFLM_BUILTIN_OPS)
+
+
 def pipeline_lines(results: Iterable[Any], run_dir: Path) -> list[str]:
     seen: dict[str, dict] = {}
     lines = []
@@ -67,6 +73,8 @@ def pipeline_lines(results: Iterable[Any], run_dir: Path) -> list[str]:
         seen[r.name] = r.metrics
         when = "cached" if r.skipped else f"{r.seconds:6.1f} s"
         lines.append(f"  {r.name:<9} {when:>8}  {_row(r.name, r.metrics, seen)}")
+        if r.name == "check" and r.metrics.get("ops"):
+            lines += [f"  {'':<9} {'':>8}  {line}" for line in _aot_gaps(r.metrics["ops"])]
     lines.append(f"  {'run':<9} {'':>8}  {run_dir}")
     report = run_dir / "report.html"
     if report.is_file():

@@ -64,3 +64,13 @@ def render(tflm_ops: frozenset[str] | set[str]) -> str:
               "Types other than int8 (int16x8, float) are refused by the AOT for every op.", "",
               ", ".join(only), ""]
     return "\n".join(lines)
+
+
+def missing_lines(ops, tflm_ops) -> list[str]:
+    """For `tinyml check`: one line per op of a model that the AOT does not lower,
+    saying which runtime could run it (docs/OPS.md has the table)."""
+    have = {r["op"] for r in aot_rows()}
+    return [f"{op}: not in the AOT runtime (docs/OPS.md); "
+            + ("TFLM runs it: deploy with --runtime tflm" if op in tflm_ops
+               else "TFLM does not register it either: no runtime here runs it")
+            for op in sorted(set(ops)) if op not in have]
