@@ -179,13 +179,19 @@ def _lower_add_sub(op, ctx: OpContext, sign: int) -> None:
         fn = "tm_k_add_lut"
         fields.update(lut1=ctx.const_array("lut1", input_table(-a.scalar_zp(), m1, s1)),
                       lut2=ctx.const_array("lut2", sign * input_table(-b.scalar_zp(), m2, s2)))
-    p = ctx.params("tm_add_params_t", fields)
+    emit_two_input(ctx, fn, "tm_add_params_t", fields, "tm_k_add.h")
+
+
+def emit_two_input(ctx: OpContext, fn: str, ctype: str, fields: dict, header: str) -> None:
+    """`fn(&params, a, b, out)` for an elementwise op of two inputs (a constant input
+    becomes a flash array). out[i] is written after the inputs' element i is read, so
+    the output may share a full-size input's buffer (in place)."""
+    (a, b), y = ctx.op.inputs[:2], ctx.op.outputs[0]
+    p = ctx.params(ctype, fields)
     ptr = [ctx.const_array(f"in{i}", t.data) if t.is_const else ctx.buf(t)
            for i, t in enumerate((a, b))]
-    ctx.include("tm_k_add.h")
+    ctx.include(header)
     ctx.call(f"{fn}(&{p}, {ptr[0]}, {ptr[1]}, {ctx.buf(y)});")
-    # Elementwise: out[i] is written after the inputs' element i is read, so the output
-    # may share a full-size input's buffer (in place).
     for i, t in enumerate((a, b)):
         if not t.is_const and t.size == y.size:
             ctx.overlap(0, i, access.elementwise(y.size))

@@ -7,9 +7,9 @@ does: the converter gives both inputs and the output one quantization.
 """
 from __future__ import annotations
 
-from .. import access, quant
+from .. import quant
 from . import register
-from .add import broadcast_strides
+from .add import broadcast_strides, emit_two_input
 from .base import OpContext
 
 KINDS = {"MUL": "TM_BIN_MUL", "MAXIMUM": "TM_BIN_MAX", "MINIMUM": "TM_BIN_MIN"}
@@ -24,15 +24,7 @@ def _lower_binary(op, ctx: OpContext, **fields) -> None:
          "out_shift": 0, "out_zp": 0, "act_min": -128, "act_max": 127}
     p.update(fields)
     p.update(dims=bc[0], a_strides=bc[1], b_strides=bc[2])
-    name = ctx.params("tm_binary_params_t", p)
-    ptr = [ctx.const_array(f"in{i}", t.data) if t.is_const else ctx.buf(t)
-           for i, t in enumerate((a, b))]
-    ctx.include("tm_k_binary.h")
-    ctx.call(f"tm_k_binary_s8(&{name}, {ptr[0]}, {ptr[1]}, {ctx.buf(y)});")
-    # The output is written in order; a full-size input's element i is read just before.
-    for i, t in enumerate((a, b)):
-        if not t.is_const and t.size == y.size:
-            ctx.overlap(0, i, access.elementwise(y.size))
+    emit_two_input(ctx, "tm_k_binary_s8", "tm_binary_params_t", p, "tm_k_binary.h")
 
 
 @register("MUL")
