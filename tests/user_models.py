@@ -33,6 +33,7 @@ class UserModels:
     onnx_flatten: Path    # NCHW flatten before the dense layer: a TRANSPOSE on the device
     autoencoder: Path
     dynamic: Path
+    lstm: Path            # Keras LSTM reading the 8 image rows as a sequence
     calib_nhwc: Path      # .npy, float32 [200, 8, 8, 1]
     calib_nchw: Path      # .npy, float32 [200, 1, 8, 8] (the ONNX model's own layout)
 
@@ -142,6 +143,15 @@ def user_models() -> UserModels:
     ae.fit(flat, flat, epochs=20, batch_size=64, verbose=0)
     paths["autoencoder"] = root / "autoencoder.h5"
     ae.save(paths["autoencoder"])
+
+    # Rows as time steps: an int8 LSTM with an int16 cell state on the device.
+    rnn = k.Sequential([L.Input((8, 8, 1)), L.Reshape((8, 8), name="rows"),
+                        L.LSTM(24, name="lstm"), L.Dense(10, name="logits"),
+                        L.Softmax(name="probs")], name="user_lstm")
+    rnn.compile(k.optimizers.Adam(1e-2), "sparse_categorical_crossentropy")
+    rnn.fit(ds.x_train, ds.y_train, epochs=20, batch_size=64, verbose=0)
+    paths["lstm"] = root / "user_lstm.h5"
+    rnn.save(paths["lstm"])
 
     inp = L.Input((None, None, 1))
     h = L.GlobalAveragePooling2D()(L.Conv2D(4, 3, activation="relu", name="conv")(inp))

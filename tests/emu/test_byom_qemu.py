@@ -27,7 +27,8 @@ def _cli(*args):
 # 0.91-0.98 on the digits test split (seeds 1-3); 0.80 leaves room for another machine.
 CASES = [("h5", None, "Keras"), ("saved_model", "calib_nhwc", "SavedModel"),
          ("float_tflite", "digits", "float .tflite"), ("onnx", "calib_nchw", "ONNX"),
-         ("onnx_flatten", "calib_nchw", "ONNX")]     # NCHW flatten: a TRANSPOSE on the device
+         ("onnx_flatten", "calib_nchw", "ONNX"),     # NCHW flatten: a TRANSPOSE on the device
+         ("lstm", None, "Keras")]        # int8 LSTM, int16 cell state (98 % on seed 1)
 
 
 @pytest.mark.parametrize("attr,calib,fmt", CASES, ids=[c[0] for c in CASES])
@@ -51,8 +52,10 @@ def test_deploy_a_float_model_of_each_format_is_bit_exact(attr, calib, fmt, proj
     imp = json.loads((run / "import.json").read_text())
     assert imp["format"] == fmt and imp["calibration_random"] is False
     worst = imp["triage"]["worst"]
-    assert worst["op"] in {"CONV_2D", "FULLY_CONNECTED", "MEAN", "SOFTMAX", "MAX_POOL_2D"}
-    assert 10 < worst["sqnr_db"] < 200
+    assert worst["op"] in {"CONV_2D", "FULLY_CONNECTED", "MEAN", "SOFTMAX", "MAX_POOL_2D",
+                           "UNIDIRECTIONAL_SEQUENCE_LSTM"}
+    # an LSTM's hidden sequence measured 10.6 dB (seed 1): its int8 state is coarse
+    assert (5 if attr == "lstm" else 10) < worst["sqnr_db"] < 200
     assert (run / "model_float.tflite").is_file()
 
 

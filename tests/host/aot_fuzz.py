@@ -65,14 +65,14 @@ import numpy as np
 
 HERE = Path(__file__).resolve().parent
 REGRESSION_DIR = HERE / "aot_regressions"
-GEN_VERSION = 4                 # bump when the spec -> model mapping changes (cache key)
+GEN_VERSION = 5                 # bump when the spec -> model mapping changes (cache key)
 N_INPUTS = 6                    # all -128, all 127, 4 random
 TEST_SEED, TEST_MODELS = 20261129, 200   # the models tests/host and tests/emu check
 MAX_ELEMS = 16384               # per tensor: keeps TFLM, gcc and QEMU runs fast
 MAX_MACS = 2_000_000            # per model
 ACTS = ("none", "relu", "relu6")
-ACT_KINDS = ("relu", "relu6", "leaky", "tanh", "hswish")
-BIN_KINDS = ("mul", "sub", "max", "min")
+ACT_KINDS = ("relu", "relu6", "leaky", "tanh", "hswish", "prelu")
+BIN_KINDS = ("mul", "sub", "max", "min", "sqd")
 CONVS = ("CONV_2D", "DEPTHWISE_CONV_2D")
 _CACHE = Path(tempfile.gettempdir()) / "tm_aot_fuzz_cache"
 
@@ -136,6 +136,16 @@ def _const_shape(mode: str, x: tuple) -> tuple:
 def layer_shape(ly: dict, ins: list[tuple]) -> tuple:
     """Output shape (no batch dim) of one spec layer, exactly as Keras computes it."""
     op, x = ly["op"], tuple(ins[0])
+    if op == "tconv":
+        if len(x) != 3:
+            raise SpecError("tconv needs a rank-3 input")
+        (kh, kw), (sh, sw) = ly["k"], ly["s"]
+        grow = lambda n, k, st: n * st + (max(k - st, 0) if ly["pad"] == "valid" else 0)  # noqa: E731
+        return (grow(x[0], kh, sh), grow(x[1], kw, sw), ly["f"])
+    if op == "lstm":
+        if len(x) != 2:
+            raise SpecError("lstm needs a rank-2 (steps, features) input")
+        return (x[0], ly["units"]) if ly["seq"] else (ly["units"],)
     if op in ("conv", "dw", "pool"):
         if len(x) != 3:
             raise SpecError(f"{op} needs a rank-3 input, got {x}")
@@ -212,6 +222,10 @@ def layer_macs(ly: dict, ins: list[tuple], out: tuple) -> int:
     if op in ("conv", "dw"):
         taps = ly["k"][0] * ly["k"][1] * (ins[0][2] if op == "conv" else 1)
         return int(np.prod(out)) * taps
+    if op == "tconv":
+        return int(np.prod(ins[0])) * ly["k"][0] * ly["k"][1] * ly["f"]
+    if op == "lstm":
+        return ins[0][0] * 4 * ly["units"] * (ins[0][1] + ly["units"])
     if op == "dense":
         return int(np.prod(ins[0])) * ly["units"]
     return int(np.prod(out))
@@ -384,8 +398,11 @@ class _Gen:
 
     def act_op(self, x) -> int | None:
         kind = self.r.choice(ACT_KINDS)
+        if kind == "prelu" and (len(self.shapes[x]) != 3 or self.shapes[x][2] < 2):
+            return None       # there the converter writes PReLU with NEG (TFLM: float only)
         return self.add(_ly("act", [x], kind=kind,
-                             alpha=round(self.r.uniform(0.01, 0.5), 3) if kind == "leaky" else 0))
+                             alpha=round(self.r.uniform(0.01, 0.5), 3) if kind == "leaky" else 0,
+                             shared=kind == "prelu" and self.r.random() < 0.6))
 
     def bin_op(self, x) -> int | None:
         """x combined with a same-size branch, a broadcast branch (mean, gate) or a
@@ -398,7 +415,7 @@ class _Gen:
         u = r.random()
         if len(shp) == 3 and u < 0.3:
             y = self.conv(x, f=shp[2], s=[1, 1], pad="same")
-        elif len(shp) > 1 and u < 0.7:
+        elif len(shp) > 1 and u < 0.7 and kind != "sqd":   # (x - mean)^2 of a size-1 axis is 0
             y = self.mean(x, keep=True)
             if y is not None and kind == "mul" and r.random() < 0.6:
                 y = self.simple(y, "sigmoid") or y
@@ -456,7 +473,26 @@ class _Gen:
         h, w, _ = self.shapes[x]
         r = self.r
         size = [max(1, int(d * r.choice([0.5, 1.5, 2, 2, 3]) + r.choice([0, 0, 1]))) for d in (h, w)]
-        return self.add(_ly("resize", [x], size=size, how=r.choice(["tf2", "tf2", "v1", "align"])))
+        how = r.choice(["tf2", "tf2", "v1", "align", "bilinear", "bilinear", "bilinear_v1",
+                        "bilinear_align"])
+        return self.add(_ly("resize", [x], size=size, how=how))
+
+    def lstm(self, x) -> int | None:
+        """A Keras LSTM over the first axis (steps), the last or every step's output."""
+        if len(self.shapes[x]) != 2:
+            return None
+        return self.add(_ly("lstm", [x], units=self.chan(16), seq=self.r.random() < 0.4,
+                            gain=round(self.r.choice([1.0, 1.0, 2.0, 4.0]), 1)))
+
+    def tconv(self, x) -> int | None:
+        """Conv2DTranspose: an upsampling decoder layer (strides 1-3, kernels 1-5)."""
+        if len(self.shapes[x]) != 3:
+            return None
+        r = self.r
+        s = r.choice([1, 2, 2, 2, 3])
+        k = [r.choice([s, s + 1, 3, 2, 1, 5]) for _ in range(2)]
+        return self.add(_ly("tconv", [x], f=self.chan(), k=k, s=[s, s if r.random() < 0.8 else 1],
+                             pad=r.choice(["same", "same", "valid"]), act=self.act()))
 
     def addc(self, x) -> int | None:
         modes = ["c", "full", "scalar"] + (["w1", "h1"] if len(self.shapes[x]) == 3 else [])
@@ -525,13 +561,13 @@ class _Gen:
                    "concat": 2, "bcast": 1.5, "addc": 1, "mean": 1, "reshape": 1.5,
                    "softmax": 0.4, "sigmoid": 0.6, "dense": 0.5, "transpose": 1.2,
                    "act": 2.5, "bin": 3, "slice": 1.5, "split": 1.2, "unstack": 1,
-                   "gather": 1, "resize": 1.5}
+                   "gather": 1, "resize": 1.5, "tconv": 1.5}
         else:
             ops = {"dense": 3, "softmax": 1, "sigmoid": 1, "reshape": 2, "concat": 1,
                    "residual": 1 if rank == 1 else 0, "bcast": 1 if rank == 2 else 0,
                    "addc": 1, "mean": 0.5 if rank == 2 else 0, "transpose": 1 if rank == 2 else 0,
                    "act": 1.5, "bin": 1.5, "slice": 1, "split": 0.6, "unstack": 0.6 if rank == 2 else 0,
-                   "gather": 0.6}
+                   "gather": 0.6, "lstm": 1.2 if rank == 2 else 0}
         op = self.r.choices(list(ops), weights=list(ops.values()))[0]
         return {"conv": lambda: self.conv(x), "dw": lambda: self.dw(x),
                 "conv1x1": lambda: self.conv1x1(x, self.r.random() < 0.7),
@@ -544,7 +580,8 @@ class _Gen:
                 "transpose": lambda: self.transpose(x), "act": lambda: self.act_op(x),
                 "bin": lambda: self.bin_op(x), "slice": lambda: self.slice_op(x),
                 "split": lambda: self.split_op(x), "unstack": lambda: self.unstack_op(x),
-                "gather": lambda: self.gather_op(x), "resize": lambda: self.resize_op(x)}[op]()
+                "gather": lambda: self.gather_op(x), "resize": lambda: self.resize_op(x),
+                "tconv": lambda: self.tconv(x), "lstm": lambda: self.lstm(x)}[op]()
 
     def head(self, x: int) -> int:
         """Optional classifier head: dense (+ softmax)."""
@@ -620,6 +657,8 @@ def gen_spec(seed: int, family: str | None = None) -> dict:
                 g.bin_op(x) if u < 0.82 else g.step(x)
             x = y if y is not None else x
     else:
+        if family == "flat" and len(inp) == 2 and r.random() < 0.35:
+            x = g.lstm(x) or x                 # (steps, features): a sequence model
         for _ in range(r.randint(1, 8)):
             y = g.step(x)
             x = y if y is not None else x
@@ -674,7 +713,9 @@ def build_keras(spec: dict):
     L = k.layers
     shapes = node_shapes(spec)
     rng = np.random.default_rng([spec["seed"], 1])
-    nodes = [k.Input(tuple(spec["input"]))]
+    # an LSTM converts to the fused op only with a static batch
+    batch = 1 if any(ly["op"] == "lstm" for ly in spec["layers"]) else None
+    nodes = [k.Input(tuple(spec["input"]), batch_size=batch)]
     for i, ly in enumerate(spec["layers"]):
         op, name = ly["op"], f"l{i}_{ly['op']}"
         xs = [nodes[j] for j in ly["in"]]
@@ -686,6 +727,15 @@ def build_keras(spec: dict):
                 L.DepthwiseConv2D(tuple(ly["k"]), depth_multiplier=ly["m"], **kw)
             y = layer(xs[0])
             _init_weights(layer, rng, depthwise=op == "dw")
+        elif op == "lstm":
+            layer = L.LSTM(ly["units"], return_sequences=ly["seq"], name=name)
+            y = layer(xs[0])
+            layer.set_weights([w * ly["gain"] for w in layer.get_weights()])
+        elif op == "tconv":
+            layer = L.Conv2DTranspose(ly["f"], tuple(ly["k"]), strides=tuple(ly["s"]),
+                                      padding=ly["pad"], activation=act, name=name)
+            y = layer(xs[0])
+            _init_weights(layer, rng)
         elif op == "dense":
             x = xs[0] if len(shapes[ly["in"][0]]) == 1 else L.Flatten(name=name + "_flat")(xs[0])
             layer = L.Dense(ly["units"], activation=act, use_bias=ly.get("bias", True), name=name)
@@ -719,10 +769,16 @@ def build_keras(spec: dict):
             y = L.Lambda(lambda v, c=c: v + c, name=name)(xs[0])
         elif op == "concat":
             y = L.Concatenate(axis=ly["axis"], name=name)(xs)
+        elif op == "act" and ly["kind"] == "prelu":
+            layer = L.PReLU(shared_axes=[1, 2] if ly["shared"] else None, name=name)
+            y = layer(xs[0])
+            layer.set_weights([rng.uniform(-0.6, 1.5, layer.get_weights()[0].shape)
+                               .astype(np.float32)])
         elif op == "act":
             y = _keras_act(L, t, ly, name)(xs[0])
         elif op in ("bin", "binc"):
-            fn = {"mul": t.multiply, "sub": t.subtract, "max": t.maximum, "min": t.minimum}[ly["kind"]]
+            fn = {"mul": t.multiply, "sub": t.subtract, "max": t.maximum, "min": t.minimum,
+                  "sqd": t.math.squared_difference}[ly["kind"]]
             if op == "bin":
                 y = L.Lambda(lambda v, f=fn: f(v[0], v[1]), name=name)(xs)
             else:
@@ -744,13 +800,22 @@ def build_keras(spec: dict):
                          name=name)(xs[0])
         elif op == "resize":
             size, how = tuple(ly["size"]), ly["how"]
-            y = L.Lambda(lambda v, sz=size, hw=how: t.image.resize(v, sz, "nearest") if hw == "tf2"
-                         else t.compat.v1.image.resize_nearest_neighbor(v, sz, align_corners=hw == "align"),
-                         name=name)(xs[0])
+            y = L.Lambda(lambda v, sz=size, hw=how: _resize(t, v, sz, hw), name=name)(xs[0])
         else:
             raise SpecError(f"unknown op {op}")
         nodes.append(y)
     return k.Model(nodes[0], nodes[-1], name="fz")
+
+
+def _resize(t, v, size, how: str):
+    """tf2: tf.image.resize (half-pixel centres); v1: TF1 corners; align: aligned corners."""
+    method = "bilinear" if how.startswith("bilinear") else "nearest"
+    style = how.split("_")[1] if "_" in how else ("tf2" if how == "bilinear" else how)
+    if style == "tf2":
+        return t.image.resize(v, size, method)
+    fn = t.compat.v1.image.resize_bilinear if method == "bilinear" else \
+        t.compat.v1.image.resize_nearest_neighbor
+    return fn(v, size, align_corners=style == "align")
 
 
 def _keras_act(L, t, ly: dict, name: str):
@@ -991,8 +1056,9 @@ def check_tflite(tfl: bytes, input_seed: int, host: bool = True, keep: bool = Fa
     """Run TFLM (the reference) and the AOT compiler + host gcc build on fuzz_inputs(),
     compare byte for byte. With host=False only the TFLM reference CRCs are computed
     (for run_dsp). An AOT refusal (UnsupportedOpError/ModelError) or crash is an error,
-    never a skip. A model the TFLM host runtime itself cannot run has no reference:
-    status "invalid" (the detail says what AOT did with it)."""
+    never a skip. A model the TFLM host runtime itself cannot run, or whose TFLM
+    arithmetic is undefined (UNDEFINED_IN_TFLM), has no reference: status "invalid"
+    (the detail says what AOT did with it)."""
     global _WORKDIR
     from aot_harness import build_with_lib
     from tinyml.codegen.aot import compile_tflite
@@ -1011,7 +1077,10 @@ def check_tflite(tfl: bytes, input_seed: int, host: bool = True, keep: bool = Fa
         r.status, r.stage, r.detail = "invalid", "tflm", f"{e}; AOT: {aot}"
         return r
     if res is None:
-        r.status, r.stage, r.detail = "error", "compile", aot
+        from tinyml.codegen.aot.ops.base import UNDEFINED_IN_TFLM
+        # no defined reference: TFLM's own arithmetic would be undefined behaviour
+        r.status, r.stage, r.detail = ("invalid", "tflm-ub", aot) if UNDEFINED_IN_TFLM in aot \
+            else ("error", "compile", aot)
         return r
     r.ops = list(res.ops)
     r.features = dict(graph_features(res))

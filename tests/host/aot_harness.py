@@ -154,6 +154,7 @@ def run_tflm(model_bytes: bytes, inputs: np.ndarray) -> np.ndarray:
     shape = interp.get_input_details(0)["shape"]
     outs = []
     for x in inputs:
+        interp.reset()          # variable tensors (LSTM state) start each sample at zero
         interp.set_input(np.asarray(x, np.int8).reshape(shape), 0)
         interp.invoke()
         outs.append(np.array(interp.get_output(0)).copy())

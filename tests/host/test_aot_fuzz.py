@@ -29,7 +29,8 @@ MIN_MODELS = {
     "op_MUL": 9, "op_SUB": 4, "op_MAXIMUM": 4, "op_MINIMUM": 4, "op_RELU": 2, "op_RELU6": 4,
     "op_LEAKY_RELU": 2, "op_TANH": 3, "op_HARD_SWISH": 2, "op_STRIDED_SLICE": 8,
     "op_SPLIT_V": 6, "op_UNPACK": 2, "op_PACK": 2, "op_GATHER": 6,
-    "op_RESIZE_NEAREST_NEIGHBOR": 6,
+    "op_RESIZE_NEAREST_NEIGHBOR": 6, "op_RESIZE_BILINEAR": 2, "op_TRANSPOSE_CONV": 5,
+    "op_SQUARED_DIFFERENCE": 5, "op_PRELU": 1, "op_UNIDIRECTIONAL_SEQUENCE_LSTM": 5,
 }
 
 

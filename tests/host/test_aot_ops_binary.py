@@ -1,4 +1,4 @@
-"""AOT SUB, MUL, MAXIMUM and MINIMUM: same shapes, broadcasting (per channel, per
+"""AOT SUB, MUL, MAXIMUM, MINIMUM, SQUARED_DIFFERENCE and PRELU: same shapes, broadcasting (per channel, per
 row, scalar), a constant operand and fused activations, bit-exact against the TFLM
 host runtime on inputs that cover every int8 value of each operand."""
 from __future__ import annotations
@@ -41,7 +41,8 @@ def _two_branch(k, tf, kind: str, shape, mode: str, act: str | None):
         const = np.random.default_rng(3).normal(0, 1.5, (c,)).astype(np.float32)
         other = None
     ops = {"SUB": lambda a, b: a - b, "MUL": lambda a, b: a * b,
-           "MAXIMUM": tf.maximum, "MINIMUM": tf.minimum}
+           "MAXIMUM": tf.maximum, "MINIMUM": tf.minimum,
+           "SQUARED_DIFFERENCE": tf.math.squared_difference}
     if other is None:
         y = L.Lambda(lambda v, c0=const: ops[kind](v, c0), name="op")(inp)
     else:
@@ -52,9 +53,10 @@ def _two_branch(k, tf, kind: str, shape, mode: str, act: str | None):
     return k.Model(inp, y)
 
 
-CASES = [(kind, mode, act) for kind in ("SUB", "MUL", "MAXIMUM", "MINIMUM")
+CASES = [(kind, mode, act)
+         for kind in ("SUB", "MUL", "MAXIMUM", "MINIMUM", "SQUARED_DIFFERENCE")
          for mode in ("same", "chan", "row", "const") for act in (None, "relu")
-         if not (act and kind in ("MAXIMUM", "MINIMUM"))]
+         if not (act and kind in ("MAXIMUM", "MINIMUM", "SQUARED_DIFFERENCE"))]
 
 
 @pytest.mark.parametrize("kind,mode,act", CASES)
@@ -79,3 +81,22 @@ def test_sub_large_takes_the_fast_paths():
     res = assert_bit_exact(to_int8_tflite(m, rep), inputs=_all_pairs(shape, n=2))
     c = res.files["tm_aot_model.c"]
     assert "tm_k_add_lin(" in c or "tm_k_add_lut(" in c
+
+
+@pytest.mark.parametrize("shared", [(1, 2), (), (1,)])
+def test_prelu_bit_exact(shared):
+    """Keras PReLU with slopes shared over space, per element, and per row: negative,
+    fractional and steeper-than-one slopes (a trained PReLU has all three)."""
+    k, _ = _k()
+    L = k.layers
+    shape = (5, 6, 4)
+    inp = k.Input(shape)
+    h = L.Conv2D(4, 1, name="conv")(inp)
+    pr = L.PReLU(shared_axes=list(shared) or None, name="prelu")
+    y = pr(h)
+    m = k.Model(inp, y)
+    alpha = pr.get_weights()[0]
+    pr.set_weights([np.random.default_rng(2).uniform(-0.7, 1.6, alpha.shape).astype(np.float32)])
+    rep = np.random.default_rng(1).uniform(-1, 1, size=(24, *shape)).astype(np.float32)
+    res = assert_bit_exact(to_int8_tflite(m, rep), inputs=_all_pairs(shape))
+    assert "PRELU" in res.ops, res.ops

@@ -14,7 +14,8 @@ from aot_harness import (RUNTIME_DIR, assert_bit_exact, build, op_index,
                          patch_op_options, run_tflm, to_int8_tflite)
 
 MISC_SOURCES = ["tm_k_pool.c", "tm_k_softmax.c", "tm_k_mean.c", "tm_k_pad.c", "tm_k_strided.c",
-                "tm_k_concat.c", "tm_k_logistic.c", "tm_k_quantize.c"]
+                "tm_k_concat.c", "tm_k_logistic.c", "tm_k_quantize.c", "tm_k_bilinear.c",
+                "tm_k_tconv.c", "tm_k_binary.c", "tm_k_lstm.c"]
 
 
 def _keras():

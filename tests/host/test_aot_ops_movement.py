@@ -1,6 +1,7 @@
 """AOT data movement: SLICE, STRIDED_SLICE (negative strides, shrink and begin/end
-masks), SPLIT, SPLIT_V, UNPACK, PACK, GATHER and RESIZE_NEAREST_NEIGHBOR (integer
-and fractional scales, half-pixel centres, aligned corners), bit-exact against the
+masks), SPLIT, SPLIT_V, UNPACK, PACK, GATHER, RESIZE_NEAREST_NEIGHBOR and
+RESIZE_BILINEAR (integer, fractional and shrinking scales, half-pixel centres,
+aligned corners), bit-exact against the
 TFLM host runtime; out-of-range constants are refused at compile time."""
 from __future__ import annotations
 
@@ -35,6 +36,11 @@ def _graphs(tf):
             v, (11, 8), align_corners=True),
         "RESIZE_NEAREST_NEIGHBOR_v1": lambda v: tf.compat.v1.image.resize_nearest_neighbor(
             v, (9, 13)),
+        "RESIZE_BILINEAR": lambda v: tf.image.resize(v, (12, 10), "bilinear"),
+        "RESIZE_BILINEAR_frac": lambda v: tf.image.resize(v, (4, 3), "bilinear"),
+        "RESIZE_BILINEAR_align": lambda v: tf.compat.v1.image.resize_bilinear(
+            v, (11, 8), align_corners=True),
+        "RESIZE_BILINEAR_v1": lambda v: tf.compat.v1.image.resize_bilinear(v, (9, 13)),
     }
 
 
@@ -54,7 +60,8 @@ def _tfl(name: str) -> bytes:
 @pytest.mark.parametrize("name", [
     "SLICE", "STRIDED_SLICE", "STRIDED_SLICE_shrink", "STRIDED_SLICE_neg", "SPLIT", "SPLIT_V",
     "UNPACK", "GATHER", "RESIZE_NEAREST_NEIGHBOR", "RESIZE_NEAREST_NEIGHBOR_frac",
-    "RESIZE_NEAREST_NEIGHBOR_align", "RESIZE_NEAREST_NEIGHBOR_v1"])
+    "RESIZE_NEAREST_NEIGHBOR_align", "RESIZE_NEAREST_NEIGHBOR_v1", "RESIZE_BILINEAR",
+    "RESIZE_BILINEAR_frac", "RESIZE_BILINEAR_align", "RESIZE_BILINEAR_v1"])
 def test_movement_bit_exact(name):
     tfl = _tfl(name)
     res = assert_bit_exact(tfl, n_inputs=3)

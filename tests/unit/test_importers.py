@@ -160,14 +160,27 @@ def test_an_onnx_op_without_a_conversion_is_named(tmp_path):
                           5, "ONNX op NoSuchOp (node '/head/Weird')", runs=runs)
 
 
-def test_an_lstm_that_quantizes_with_int16_state_is_refused_naming_the_op(tmp_path):
-    """TFLite keeps an LSTM's cell state in int16: not full int8, so not for the AOT yet."""
+def _check_rnn(tmp_path, cell: str):
+    """`tinyml check` of a small Keras model with a recurrent layer `cell`."""
     from tinyml.core.tfcompat import keras
     k = keras()
-    m = k.Sequential([k.Input((8, 8)), k.layers.LSTM(6), k.layers.Dense(10)])
-    path = tmp_path / "lstm.h5"
+    m = k.Sequential([k.Input((8, 8)), getattr(k.layers, cell)(6), k.layers.Dense(10)])
+    path = tmp_path / f"{cell.lower()}.h5"
     m.save(path)
     runs = tmp_path / "runs"
-    out = _tinyml("check", "--model", path, "--calibration", "random", "--runs-dir", runs)
-    _assert_clean_failure(out, 5, "lstm.h5: quantized, but not to full int8", "UNIDIRECTIONAL_SEQUENCE_LSTM",
-                          "INT16", runs=runs)
+    return _tinyml("check", "--model", path, "--calibration", "random", "--runs-dir", runs), runs
+
+
+def test_an_lstm_checks_with_its_int16_cell_state(tmp_path):
+    """TFLite keeps an LSTM's cell state in int16; the AOT runs that op, so the model
+    passes the check (the device test is tests/emu/test_byom_qemu.py)."""
+    out, runs = _check_rnn(tmp_path, "LSTM")
+    assert out.returncode == 0, out.stderr[-2000:]
+    check = json.loads((runs / "model-lstm" / "check.json").read_text())
+    assert "UNIDIRECTIONAL_SEQUENCE_LSTM" in json.dumps(check["ops"]), check["ops"]
+
+
+def test_a_gru_is_refused_naming_why(tmp_path):
+    """A Keras GRU converts to a WHILE loop over subgraphs: one clear line."""
+    out, runs = _check_rnn(tmp_path, "GRU")
+    _assert_clean_failure(out, 5, "gru.h5: has 3 subgraphs", "control flow", runs=runs)

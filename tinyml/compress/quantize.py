@@ -13,11 +13,12 @@ import numpy as np
 
 from ..core import tfcompat
 from ..core.errors import ModelError, first_line
-from ..model.tflite_file import parse_tflite
+from ..model.tflite_file import INT16_STATE_INPUTS, parse_tflite
 
 # Tensors that may legitimately be int32 in an int8 model: biases and shape/axis operands.
 _INT32_OK_INPUT = {"CONV_2D": {2}, "DEPTHWISE_CONV_2D": {2}, "FULLY_CONNECTED": {2},
-                   "RESHAPE": {1}, "MEAN": {1}, "PAD": {1}, "TRANSPOSE_CONV": {0, 3}}
+                   "RESHAPE": {1}, "MEAN": {1}, "PAD": {1}, "TRANSPOSE_CONV": {0, 3},
+                   "UNIDIRECTIONAL_SEQUENCE_LSTM": {12, 13, 14, 15}}
 
 
 def with_softmax(model: Any) -> Any:
@@ -34,8 +35,20 @@ def representative_samples(x: np.ndarray, n: int, seed: int) -> np.ndarray:
     return np.asarray(x[np.sort(idx)], dtype=np.float32)
 
 
+def _has_rnn(model: Any) -> bool:
+    rnn = tfcompat.keras().layers.RNN          # LSTM, GRU and SimpleRNN derive from it
+    return any(isinstance(ly, rnn) for ly in getattr(model, "layers", []))
+
+
 def _converter(model: Any) -> Any:
     tf = tfcompat.tf()
+    shape = getattr(model, "input_shape", None)
+    if _has_rnn(model) and isinstance(shape, tuple) and shape and shape[0] is None:
+        # An RNN with a dynamic batch converts to TensorList ops, not the fused
+        # UNIDIRECTIONAL_SEQUENCE_LSTM: trace it with batch 1 (the device's batch).
+        fn = tf.function(lambda x: model(x, training=False))
+        spec = tf.TensorSpec((1, *shape[1:]), model.inputs[0].dtype)
+        return tf.lite.TFLiteConverter.from_concrete_functions([fn.get_concrete_function(spec)], model)
     return tf.lite.TFLiteConverter.from_keras_model(model)
 
 
@@ -137,7 +150,9 @@ def verify_int8(data: bytes) -> list[str]:
     ops = describe_ops(data)
     for i, row in enumerate(ops):
         ok32 = _INT32_OK_INPUT.get(row["op"], set())
-        bad = [t for j, t in enumerate(row["inputs"]) if t is not None and t != "INT8" and not (t == "INT32" and j in ok32)]
+        ok16 = INT16_STATE_INPUTS.get(row["op"], frozenset())
+        bad = [t for j, t in enumerate(row["inputs"]) if t is not None and t != "INT8"
+               and not (t == "INT32" and j in ok32) and not (t == "INT16" and j in ok16)]
         bad += [t for t in row["outputs"] if t != "INT8"]
         if row["op"].startswith("CUSTOM") or bad:
             raise ModelError(f"op #{i} {row['op']} (output '{row['output_name']}') is not int8: "
@@ -174,6 +189,7 @@ def tflite_predict(data: bytes, x: np.ndarray) -> np.ndarray:
         if inp["dtype"] == np.int8:
             s, z = inp["quantization"]
             xi = np.clip(np.round(xi / s) + z, -128, 127).astype(np.int8)
+        it.reset_all_variables()        # LSTM state: every sample starts from zero
         it.set_tensor(inp["index"], xi)
         it.invoke()
         y = it.get_tensor(out["index"])[0]

@@ -81,6 +81,7 @@ def run_tflm(model: TfliteModel, q_inputs: np.ndarray, arena_size: int, progress
     out_shape = model.output_tensor().shape
     outs = np.empty((len(q_inputs),) + tuple(out_shape[1:]), np.int8)
     for i in _progress(range(len(q_inputs)), progress, "TFLM host", len(q_inputs)):
+        it.reset()      # variable tensors (LSTM state): every sample starts from zero
         it.set_input(q_inputs[i:i + 1], 0)
         it.invoke()
         outs[i] = it.get_output(0).reshape(outs.shape[1:])
@@ -100,6 +101,7 @@ def run_litert(model: TfliteModel, q_inputs: np.ndarray, progress: bool = False)
     o_idx = interp.get_output_details()[0]["index"]
     outs = np.empty((len(q_inputs),) + tuple(model.output_tensor().shape[1:]), np.int8)
     for i in _progress(range(len(q_inputs)), progress, "LiteRT", len(q_inputs)):
+        interp.reset_all_variables()
         interp.set_tensor(i_idx, q_inputs[i:i + 1])
         interp.invoke()
         outs[i] = interp.get_tensor(o_idx).reshape(outs.shape[1:])
@@ -139,6 +141,7 @@ def float_top1(path: str | Path, x: np.ndarray, progress: bool = False) -> np.nd
         if np.dtype(idet["dtype"]) != np.float32:
             s, z = idet["quantization"]
             xi = quantize_input(xi, s, z, idet["dtype"])
+        interp.reset_all_variables()
         interp.set_tensor(idet["index"], xi)
         interp.invoke()
         preds[i] = int(np.argmax(interp.get_tensor(odet["index"]).ravel()))

@@ -109,10 +109,10 @@ def load_user_model(path: Path, calibration: str | None, input_shape: list[int] 
     int8 = q.quantize_float_tflite(float_bytes, rep)
     secs["quantize"] = time.perf_counter() - t
     reason = parse_tflite(int8, path).non_int8_reason()
-    if reason:      # e.g. an LSTM: TFLite keeps its cell state in int16
+    if reason:      # e.g. an SVDF: TFLite keeps its state in int16 (an LSTM's cell is allowed)
         raise ModelError(f"{path}: quantized, but not to full int8: {reason}",
-                         hint="TFLite quantizes this op with int16 parts, which the AOT runtime does not "
-                              "run yet; replace the layer (an LSTM by 1-D convolutions, say), "
+                         hint="TFLite quantizes this op with int16 parts, which the AOT runtime runs only "
+                              "for an LSTM's cell state; replace the layer (by 1-D convolutions, say), "
                               "or use --runtime tflm on a board build with internet")
     t = time.perf_counter()
     try:

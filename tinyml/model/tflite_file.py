@@ -33,6 +33,9 @@ _DTYPES = {
     14: ("VARIANT", 0), 15: ("UINT32", 4), 16: ("UINT16", 2), 17: ("INT4", 0), 18: ("BFLOAT16", 2),
 }
 FLOAT_DTYPES = frozenset({"FLOAT32", "FLOAT16", "FLOAT64", "BFLOAT16"})
+# int16 tensors a full-int8 model still has: the integer LSTM's cell state (input 19),
+# which the converter always quantizes to int16 (TFLM and the AOT run it so).
+INT16_STATE_INPUTS = {"UNIDIRECTIONAL_SEQUENCE_LSTM": frozenset({19})}
 
 
 def schema():
@@ -152,7 +155,8 @@ class TfliteModel:
         """Why this is not a full-int8 model, or None if it is.
 
         Full int8: int8 inputs and outputs, int8 activations, no float tensor
-        anywhere (int32 is allowed for biases, shapes and index outputs).
+        anywhere (int32 is allowed for biases, shapes and index outputs; int16 for
+        an LSTM's cell state, INT16_STATE_INPUTS).
         """
         for kind, idxs in (("input", self.inputs), ("output", self.outputs)):
             for i in idxs:
@@ -162,10 +166,13 @@ class TfliteModel:
         # Name the op that computes in float, not the DEQUANTIZE/QUANTIZE around it.
         found = None
         for op in self.ops:
-            for i in op.inputs + op.outputs:
+            int16_ok = INT16_STATE_INPUTS.get(op.name, frozenset())
+            for pos, i in enumerate(op.inputs + op.outputs):
                 if i < 0:
                     continue
                 t = self.tensors[i]
+                if t.dtype == "INT16" and pos in int16_ok and pos < len(op.inputs):
+                    continue
                 if t.dtype in FLOAT_DTYPES:
                     why = f"{op.describe()} uses {t.dtype} tensor '{t.name}'"
                 elif not t.is_constant and t.dtype not in ("INT8", "INT32", "BOOL"):

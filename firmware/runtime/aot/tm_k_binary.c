@@ -1,5 +1,5 @@
-/* tm_k_binary.c - int8 MUL / MAXIMUM / MINIMUM (TFLM MulElementwise,
- * MaximumMinimumBroadcast arithmetic per element). One loop nest per kind, so the
+/* tm_k_binary.c - int8 MUL / MAXIMUM / MINIMUM / SQUARED_DIFFERENCE / PRELU (TFLM
+ * MulElementwise, MaximumMinimumBroadcast, SquaredDifference, Prelu per element). One loop nest per kind, so the
  * inner loop carries no dispatch. */
 #include "tm_k_binary.h"
 
@@ -22,6 +22,8 @@
         }                                                                                   \
     }
 
+static int32_t tm_bin_sq(int32_t d) { return d * d; }
+
 void tm_k_binary_s8(const tm_binary_params_t *p, const int8_t *a, const int8_t *b, int8_t *out)
 {
     /* Locals: int8 stores may alias `*p`, which would force reloads. */
@@ -32,6 +34,20 @@ void tm_k_binary_s8(const tm_binary_params_t *p, const int8_t *a, const int8_t *
     int32_t i0, i1, i2, i3;
     if (p->kind == TM_BIN_MUL) {
         TM_BIN_LOOP(tm_aot_clamp(zp + tm_aot_mul_by_qm((off1 + x) * (off2 + y), mo, (int)so),
+                                 lo, hi))
+    } else if (p->kind == TM_BIN_SQDIFF) {
+        const int32_t ls = p->left_shift, m1 = p->in1_mult, s1 = p->in1_shift;
+        const int32_t m2 = p->in2_mult, s2 = p->in2_shift;
+        TM_BIN_LOOP(tm_aot_clamp(
+            zp + tm_aot_mul_by_qm(tm_bin_sq(tm_aot_mul_by_qm_lt1((off1 + x) * (1 << ls), m1, (int)s1) -
+                                            tm_aot_mul_by_qm_lt1((off2 + y) * (1 << ls), m2, (int)s2)),
+                                  mo, (int)so),
+            lo, hi))
+    } else if (p->kind == TM_BIN_PRELU) {
+        const int32_t mn = p->out_mult2, sn = p->out_shift2;
+        TM_BIN_LOOP(tm_aot_clamp(zp + (off1 + x >= 0 ? tm_aot_mul_by_qm(off1 + x, mo, (int)so)
+                                                     : tm_aot_mul_by_qm((off1 + x) * (off2 + y),
+                                                                        mn, (int)sn)),
                                  lo, hi))
     } else if (p->kind == TM_BIN_MAX) {
         TM_BIN_LOOP(x > y ? x : y)

@@ -102,6 +102,26 @@ void tm_k_resize_nearest_s8(const int8_t *in, int8_t *out, int32_t batches,
                             int32_t depth, const int32_t *row_offset,
                             const int32_t *col_offset);
 
+/* RESIZE_BILINEAR (NHWC, tm_k_bilinear.c): rows[3y .. 3y+2] are output row y's two
+ * source row offsets and its 10-bit fraction, cols[] the same per column. */
+void tm_k_resize_bilinear_s8(const int8_t *in, int8_t *out, int32_t batches,
+                             int32_t batch_stride, int32_t out_h, int32_t out_w,
+                             int32_t depth, const int32_t *rows, const int32_t *cols);
+
+/* ---- transpose convolution (tm_k_tconv.c) ------------------------------- */
+
+typedef struct {
+    int32_t batches, in_h, in_w, in_c, out_h, out_w, out_c, k_h, k_w;
+    int32_t stride_h, stride_w, pad_h, pad_w; /* TFLM's padding of the output size */
+    int32_t in_zp, out_zp, act_min, act_max;
+    const int8_t *filter;   /* [out_c][k_h][k_w][in_c], as in the .tflite */
+    const int32_t *bias;    /* [out_c] (zeros without a bias input) */
+    const int32_t *mult;    /* [out_c] */
+    const int32_t *shift;   /* [out_c] */
+} tm_tconv_params_t;
+
+void tm_k_transpose_conv_s8(const tm_tconv_params_t *p, const int8_t *in, int8_t *out);
+
 /* ---- pad (TFLM reference_ops::Pad, rank <= 4, shapes left-padded with 1) - */
 
 void tm_k_pad_s8(const int8_t *in, int8_t *out, const int32_t in_shape[4],

@@ -197,6 +197,11 @@ extern "C" int tm_rt_invoke(const int8_t* input, int8_t* output) {
   if (g_init_status != 0 && tm_rt_init() != 0) {
     return 2;
   }
+  /* Variable tensors (LSTM state) back to their reset values: every inference is one
+   * whole sequence, as in Keras and in the host references (and the AOT runtime). */
+  if (g_interp->Reset() != kTfLiteOk) {
+    return 3;
+  }
   TfLiteTensor* in = g_interp->input(0);
   memcpy(in->data.int8, input, TM_MODEL_INPUT_BYTES);
 #if defined(TM_ENABLE_PROFILE) && TM_ENABLE_PROFILE

@@ -51,9 +51,10 @@ def _check_graph(g: Graph) -> None:
                      "or use --runtime tflm", tensor=t.name, layer=t.layer)
 
 
-# Ops whose input 1 only carries a target shape; the output shape is static in the
-# file, so the int32 ops computing it (Keras: SHAPE/STRIDED_SLICE/PACK) are dead code.
-_SHAPE_ARG_OPS = {"RESHAPE"}
+# Ops with an input that only carries a target shape (op -> input index); the output
+# shape is static in the file, so the int32 ops computing it (Keras: SHAPE /
+# STRIDED_SLICE / PACK of the batch size) are dead code.
+_SHAPE_ARG_OPS = {"RESHAPE": 1, "TRANSPOSE_CONV": 0}
 
 
 def prune_dead_ops(g: Graph) -> Graph:
@@ -65,7 +66,7 @@ def prune_dead_ops(g: Graph) -> Graph:
             continue
         keep.append(op)
         for i, t in enumerate(op.inputs):
-            if t is not None and not (op.builtin in _SHAPE_ARG_OPS and i == 1):
+            if t is not None and _SHAPE_ARG_OPS.get(op.builtin) != i:
                 needed.add(t.index)
     keep.reverse()
     return replace(g, ops=keep)

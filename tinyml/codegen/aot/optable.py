@@ -15,13 +15,17 @@ KERNEL_FILES: dict[str, tuple[str, ...] | None] = {
     "activation": ("tm_k_act.c",), "add": ("tm_k_add.c",), "binary": ("tm_k_binary.c",),
     "concat": ("tm_k_concat.c",), "conv": ("tm_k_conv.c",), "conv_add": ("tm_k_conv_add.c",),
     "depthwise": ("tm_k_dwconv.c", "tm_k_dwconv3x3.c"), "fully_connected": ("tm_k_fc.c",),
-    "logistic": ("tm_k_logistic.c",), "mean": ("tm_k_mean.c",),
+    "logistic": ("tm_k_logistic.c",), "lstm": ("tm_k_lstm.c",), "mean": ("tm_k_mean.c",),
     "movement": ("tm_k_strided.c",), "pad": ("tm_k_pad.c",),
     "pool": ("tm_k_pool.c",), "quantize": ("tm_k_quantize.c",), "reshape": None,
+    "resize": ("tm_k_bilinear.c",),
     "softmax": ("tm_k_softmax.c",), "transpose": ("tm_k_strided.c",),
+    "transpose_conv": ("tm_k_tconv.c",),
 }
 # Ops whose kernel is another module's (default: their module's files).
-_OP_FILES = {"PACK": ("tm_k_concat.c",)}
+_OP_FILES = {"PACK": ("tm_k_concat.c",), "RESIZE_NEAREST_NEIGHBOR": ("tm_k_strided.c",)}
+# Ops whose tensors are not all int8.
+_OP_TYPES = {"UNIDIRECTIONAL_SEQUENCE_LSTM": "int8, int16 cell state"}
 _DSP = re.compile(r"TM_AOT_DSP|tm_aot_dot\.h|TM_AOT_IMPL_")
 
 
@@ -36,7 +40,7 @@ def aot_rows() -> list[dict]:
         if "+" in op:
             continue
         files = _OP_FILES.get(op) or KERNEL_FILES[module]
-        rows.append({"op": op, "types": "int8",
+        rows.append({"op": op, "types": _OP_TYPES.get(op, "int8"),
                      "reference": ", ".join(files) if files else "none (in place: a view)",
                      "dsp": "Arm Cortex-M DSP (TM_AOT_DSP)" if files and _has_dsp(files) else "-"})
     return rows

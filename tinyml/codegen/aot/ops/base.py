@@ -111,6 +111,11 @@ from ..ir import Op, Tensor
 TFLM_HINT = ("use the TFLM runtime (`--runtime tflm`), or change the layer so the "
              "converter emits a supported op")
 
+# Said by a refusal where TFLM's own kernel would run into C undefined behaviour (a
+# shift by 32 or more): no runtime gives defined bytes, and the fuzz tests count such a
+# model as one without a reference.
+UNDEFINED_IN_TFLM = "TFLM's kernel would shift by 32 or more bits (undefined in C)"
+
 _CTYPES = {"int8": "int8_t", "uint8": "uint8_t", "int16": "int16_t",
            "int32": "int32_t", "uint32": "uint32_t", "int64": "int64_t",
            "float32": "float"}
@@ -191,7 +196,8 @@ class OpContext:
         self.macs += int(n)
 
     # --- checks -------------------------------------------------------------------
-    def unsupported(self, message: str, tensor: Tensor | None = None) -> None:
+    def unsupported(self, message: str, tensor: Tensor | None = None,
+                    hint: str = TFLM_HINT) -> None:
         t = tensor or (self.op.outputs[0] if self.op.outputs else None)
         layer = t.layer if t is not None else self.op.layer
         raise UnsupportedOpError(
@@ -199,7 +205,15 @@ class OpContext:
             f"AOT runtime cannot compile op #{self.op.index} {self.op.builtin} "
             f"(layer '{layer}'"
             + (f", tensor '{t.name}'" if t is not None else "") + f"): {message}",
-            hint=TFLM_HINT, tensor=t.name if t is not None else None, layer=layer)
+            hint=hint, tensor=t.name if t is not None else None, layer=layer)
+
+    def require_shifts(self, what: str, shifts, tensor: Tensor | None = None) -> None:
+        """Refuse multipliers whose left shift TFLM could not perform (> 31)."""
+        worst = max(int(v) for v in shifts)
+        if worst > 31:
+            self.unsupported(f"{what} needs a rescale by 2^{worst}: {UNDEFINED_IN_TFLM}; the "
+                             "calibration probably never moved this tensor (a constant range)",
+                             tensor, hint="calibrate on data that varies, or remove the constant branch")
 
     def require_int8(self, *tensors: Tensor | None) -> None:
         for t in tensors:

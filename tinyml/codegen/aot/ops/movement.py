@@ -1,5 +1,5 @@
-"""int8 data movement: SLICE, STRIDED_SLICE, SPLIT, SPLIT_V, UNPACK, PACK, GATHER and
-RESIZE_NEAREST_NEIGHBOR (TRANSPOSE in transpose.py uses the same strided copy).
+"""int8 data movement: SLICE, STRIDED_SLICE, SPLIT, SPLIT_V, UNPACK, PACK and GATHER
+(TRANSPOSE in transpose.py uses the same strided copy, the resizes are in resize.py).
 
 TFLM's reference kernels copy bytes for all of these and never read the output's
 quantization; the converter gives input and output the same. Every begin, size,
@@ -213,37 +213,3 @@ def lower_gather(op, ctx: OpContext) -> None:
     ctx.include("tm_k_misc.h")
     ctx.call(f"tm_k_gather_s8({ctx.buf(x)}, {ctx.buf(y)}, {outer}, {dim}, {inner}, "
              f"{table}, {len(idx)});")
-
-
-def nearest_index(out_i: int, in_size: int, out_size: int, align: bool, half: bool) -> int:
-    """TFLM GetNearestNeighbor, in float32 as TFLM computes it."""
-    f = np.float32
-    scale = f(in_size - 1) / f(out_size - 1) if align and out_size > 1 else f(in_size) / f(out_size)
-    v = (f(out_i) + f(0.5 if half else 0.0)) * scale
-    r = int(np.sign(v) * np.floor(np.abs(v) + f(0.5))) if align else int(np.floor(v))
-    r = min(r, in_size - 1)
-    return max(0, r) if half else r
-
-
-@register("RESIZE_NEAREST_NEIGHBOR")
-def lower_resize_nearest(op, ctx: OpContext) -> None:
-    x, y = op.inputs[0], op.outputs[0]
-    _check(ctx, x, [y])
-    if len(x.shape) != 4 or len(y.shape) != 4 or x.shape[0] != y.shape[0] or x.shape[3] != y.shape[3]:
-        ctx.unsupported(f"RESIZE_NEAREST_NEIGHBOR of {list(x.shape)} to {list(y.shape)} "
-                        "(NHWC, same batch and depth)", y)
-    size = _const_ints(ctx, op.inputs[1], "size")
-    if size != [int(y.shape[1]), int(y.shape[2])]:
-        ctx.unsupported(f"size {size} does not match the output {list(y.shape)}", y)
-    align = bool(op.options.get("align_corners", False))
-    half = bool(op.options.get("half_pixel_centers", False))
-    _, h, w, c = (int(d) for d in x.shape)
-    rows = [nearest_index(i, h, size[0], align, half) * w * c for i in range(size[0])]
-    cols = [nearest_index(i, w, size[1], align, half) * c for i in range(size[1])]
-    if min(rows + cols) < 0:
-        ctx.unsupported("a nearest-neighbour index falls below 0", y)
-    r = ctx.const_array("rows", np.asarray(rows, np.int32))
-    cl = ctx.const_array("cols", np.asarray(cols, np.int32))
-    ctx.include("tm_k_misc.h")
-    ctx.call(f"tm_k_resize_nearest_s8({ctx.buf(x)}, {ctx.buf(y)}, {int(x.shape[0])}, "
-             f"{h * w * c}, {size[0]}, {size[1]}, {c}, {r}, {cl});")
