@@ -1,6 +1,7 @@
 """docs/OPS.md is the generated op table, up to date with the compiler's registry."""
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from tinyml.codegen.aot.compiler import RUNTIME_DIR
@@ -9,10 +10,11 @@ from tinyml.codegen.aot.optable import KERNEL_FILES, aot_rows, render
 from tinyml.convert.ops import TFLM_BUILTIN_OPS
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "OPS.md"
+COSTS = DOC.with_name("op_costs.json")
 
 
 def test_ops_md_is_generated_and_current():
-    assert DOC.read_text(encoding="utf-8") == render(TFLM_BUILTIN_OPS), \
+    assert DOC.read_text(encoding="utf-8") == render(TFLM_BUILTIN_OPS, json.loads(COSTS.read_text())), \
         "docs/OPS.md is stale: run `.venv/bin/python scripts/gen_ops_table.py`"
 
 
@@ -31,6 +33,9 @@ def test_rows_cover_exactly_the_supported_ops():
     assert conv["dsp"] != "-" and next(r for r in rows if r["op"] == "MUL")["dsp"] == "-"
     text = render({"CONV_2D", "SVDF"})
     assert "Only with `--runtime tflm` (1 builtin ops)" in text and "\nSVDF\n" in text
+    text = render(set(), {"CONV_2D": {"dsp": 1.5, "portable": 3.0, "unit": "MAC"}})
+    assert "| Arm Cortex-M DSP (TM_AOT_DSP) | 1.5 / 3 per MAC |" in text
+    assert "| MUL | int8 | tm_k_binary.c | - | - |" in text       # not measured
 
 
 def test_check_summary_names_ops_the_aot_lacks():

@@ -16,21 +16,21 @@ void tm_k_transpose_conv_s8(const tm_tconv_params_t *p, const int8_t *in, int8_t
         const int8_t *ib = in + b * in_h * in_w * in_c;
         for (oy = 0; oy < p->out_h; ++oy) {
             for (ox = 0; ox < p->out_w; ++ox) {
+                /* taps reaching (oy, ox): ky = (oy + pad_h) % sh + j * sh, reading input
+                 * row (oy + pad_h - ky) / sh, one row up per step (no division inside) */
+                const int32_t ty = oy + p->pad_h, tx = ox + p->pad_w;
+                const int32_t ky0 = ty % sh, kx0 = tx % sw;
                 for (oc = 0; oc < out_c; ++oc) {
                     const int8_t *w = p->filter + oc * k_h * k_w * in_c;
                     int32_t acc = p->bias[oc];
-                    /* tap ky reads input row (oy + pad_h - ky) / stride_h when that
-                     * divides exactly and lies in the input */
-                    for (ky = 0; ky < k_h; ++ky) {
-                        const int32_t ty = oy + p->pad_h - ky;
-                        if (ty < 0) break;
-                        if (ty % sh || ty / sh >= in_h) continue;
-                        for (kx = 0; kx < k_w; ++kx) {
-                            const int32_t tx = ox + p->pad_w - kx;
+                    int32_t iy = (ty - ky0) / sh;
+                    for (ky = ky0; ky < k_h && iy >= 0; ky += sh, --iy) {
+                        int32_t ix = (tx - kx0) / sw;
+                        if (iy >= in_h) continue;
+                        for (kx = kx0; kx < k_w && ix >= 0; kx += sw, --ix) {
                             const int8_t *px, *wk;
-                            if (tx < 0) break;
-                            if (tx % sw || tx / sw >= in_w) continue;
-                            px = ib + ((ty / sh) * in_w + tx / sw) * in_c;
+                            if (ix >= in_w) continue;
+                            px = ib + (iy * in_w + ix) * in_c;
                             wk = w + (ky * k_w + kx) * in_c;
                             for (ic = 0; ic < in_c; ++ic) {
                                 acc += (px[ic] + in_off) * wk[ic];

@@ -46,8 +46,16 @@ def aot_rows() -> list[dict]:
     return rows
 
 
-def render(tflm_ops: frozenset[str] | set[str]) -> str:
-    """docs/OPS.md: the AOT table, then the ops only TFLM's kernels run."""
+def _cost(c: dict | None) -> str:
+    if not c:
+        return "-"
+    return f"{c['dsp']:g} / {c['portable']:g} per {c['unit']}"
+
+
+def render(tflm_ops: frozenset[str] | set[str], costs: dict | None = None) -> str:
+    """docs/OPS.md: the AOT table, then the ops only TFLM's kernels run. `costs`: op ->
+    instructions per unit measured by benchmarks/op_costs.py (docs/op_costs.json)."""
+    costs = costs or {}
     rows = aot_rows()
     have = {r["op"] for r in rows}
     lines = ["# Ops", "",
@@ -58,9 +66,15 @@ def render(tflm_ops: frozenset[str] | set[str]) -> str:
              "Every kernel is bit-exact with TFLM's reference kernel for the same op "
              "(host tests in `tests/host/test_aot_*.py`, random models in "
              "`tests/host/test_aot_fuzz.py`). *Reference* is the portable C99 kernel; "
-             "*DSP* names an ISA variant behind the same symbol where one exists.", "",
-             "| op | types | reference kernel | DSP variant |", "|---|---|---|---|"]
-    lines += [f"| {r['op']} | {r['types']} | {r['reference']} | {r['dsp']} |" for r in rows]
+             "*DSP* names an ISA variant behind the same symbol where one exists. "
+             "*M4 instructions* are measured by `benchmarks/op_costs.py` on the emulated "
+             "Cortex-M4 (QEMU -icount, DSP path / portable path), per output element, per "
+             "input element or per MAC, for one small layer each (instruction counts, not "
+             "silicon cycles; - = not measured).", "",
+             "| op | types | reference kernel | DSP variant | M4 instructions |",
+             "|---|---|---|---|---|"]
+    lines += [f"| {r['op']} | {r['types']} | {r['reference']} | {r['dsp']} | "
+              f"{_cost(costs.get(r['op']))} |" for r in rows]
     only = sorted(set(tflm_ops) - have)
     lines += ["", f"## Only with `--runtime tflm` ({len(only)} builtin ops)", "",
               "TFLM registers these and the AOT compiler does not lower them: a model that uses "
