@@ -11,6 +11,10 @@
 
 #include "tm_aot.h"
 
+/* the gate FCs use FULLY_CONNECTED's inner products (SMLAD on Cortex-M DSP) */
+#define TM_AOT_DOT_IMPL TM_AOT_IMPL_FC
+#include "tm_aot_dot.h"
+
 /* sigmoid(i / 24) in unsigned Q0.16, i = 0..255: the values of TFLM's
  * sigmoid_table_uint16, which both int16 functions below interpolate. */
 static const uint16_t tm_lstm_sigmoid_q16[256] = {
@@ -78,13 +82,13 @@ static int16_t tm_lstm_tanh(int32_t x, int32_t mult, int32_t shift)
 /* int32 addition that wraps (the folded bias is stored modulo 2^32) */
 static int32_t tm_lstm_wrap_add(int32_t a, int32_t b) { return (int32_t)((uint32_t)a + (uint32_t)b); }
 
-static int32_t tm_lstm_dot(const int8_t *w, const int8_t *x, int32_t n)
+/* acc[g] = x . w[g * stride] for the four gates (two rows per pass: x loaded once) */
+static void tm_lstm_dot4(const int8_t *w, int32_t stride, const int8_t *x, int32_t n,
+                         int32_t acc[TM_LSTM_GATES])
 {
-    int32_t acc = 0, k;
-    for (k = 0; k < n; ++k) {
-        acc += (int32_t)w[k] * x[k];
-    }
-    return acc;
+    acc[0] = acc[1] = acc[2] = acc[3] = 0;
+    tm_dot2_s8(x, w, w + stride, n, &acc[0], &acc[1]);
+    tm_dot2_s8(x, w + 2 * stride, w + 3 * stride, n, &acc[2], &acc[3]);
 }
 
 void tm_k_lstm_s8(const tm_lstm_params_t *p, const int8_t *in, int8_t *out, int16_t *cell,
@@ -102,15 +106,17 @@ void tm_k_lstm_s8(const tm_lstm_params_t *p, const int8_t *in, int8_t *out, int1
             int8_t *hn = out + row * n_u;
             for (u = 0; u < n_u; ++u) {
                 int16_t gate[TM_LSTM_GATES];
+                int32_t dx[TM_LSTM_GATES], dh[TM_LSTM_GATES];
                 int32_t c, ig;
+                /* gate g's weight rows for unit u: row g * units + u */
+                tm_lstm_dot4(p->w_in + u * n_in, n_u * n_in, x, n_in, dx);
+                tm_lstm_dot4(p->w_rec + u * n_u, n_u * n_u, h, n_u, dh);
                 for (g = 0; g < TM_LSTM_GATES; ++g) {
                     const int32_t k = g * n_u + u;
                     const int32_t a = tm_lstm_sat16(tm_aot_mul_by_qm(
-                        tm_lstm_wrap_add(p->b_in[k], tm_lstm_dot(p->w_in + k * n_in, x, n_in)),
-                        p->in_mult[g], (int)p->in_shift[g]));
+                        tm_lstm_wrap_add(p->b_in[k], dx[g]), p->in_mult[g], (int)p->in_shift[g]));
                     const int32_t r = tm_lstm_sat16(tm_aot_mul_by_qm(
-                        tm_lstm_wrap_add(p->b_rec[k], tm_lstm_dot(p->w_rec + k * n_u, h, n_u)),
-                        p->rec_mult[g], (int)p->rec_shift[g]));
+                        tm_lstm_wrap_add(p->b_rec[k], dh[g]), p->rec_mult[g], (int)p->rec_shift[g]));
                     const int32_t pre = tm_lstm_sat16(a + r);
                     /* the cell gate's tanh: TFLM's Tanh with scale power -12 */
                     gate[g] = g == 2 ? tm_lstm_tanh(pre, 3, 0) : tm_lstm_sigmoid(pre);
