@@ -28,7 +28,7 @@ sys.path.insert(0, str(ROOT / "tests" / "emu"))
 
 OUT = ROOT / "docs" / "op_costs.json"
 SHAPE = (16, 16, 8)
-MAC_OPS = {"CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "TRANSPOSE_CONV",
+MAC_OPS = {"BATCH_MATMUL", "CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "TRANSPOSE_CONV",
            "UNIDIRECTIONAL_SEQUENCE_LSTM"}
 PER_INPUT = {"MEAN"}           # a reduction: its cost follows the elements it reads
 
@@ -54,6 +54,7 @@ def _graphs(k, tf):
         "MAXIMUM": (two(tf.maximum), SHAPE),
         "MINIMUM": (two(tf.minimum), SHAPE),
         "SQUARED_DIFFERENCE": (two(tf.math.squared_difference), SHAPE),
+        "BATCH_MATMUL": (two(lambda a, b: tf.matmul(a, b, transpose_b=True)), SHAPE),
         "PRELU": (lambda v: L.PReLU(shared_axes=[1, 2], name="op")(v), SHAPE),
         "LEAKY_RELU": (lambda v: L.LeakyReLU(0.2, name="op")(v), SHAPE),
         "TANH": (lam(tf.tanh), SHAPE),

@@ -142,6 +142,10 @@ def layer_shape(ly: dict, ins: list[tuple]) -> tuple:
         (kh, kw), (sh, sw) = ly["k"], ly["s"]
         grow = lambda n, k, st: n * st + (max(k - st, 0) if ly["pad"] == "valid" else 0)  # noqa: E731
         return (grow(x[0], kh, sh), grow(x[1], kw, sw), ly["f"])
+    if op == "mm":
+        if len(x) != 2:
+            raise SpecError("mm needs a rank-2 input")
+        return (x[0], x[0]) if ly["mode"] == "self" else (x[0], ly["n"])
     if op == "lstm":
         if len(x) != 2:
             raise SpecError("lstm needs a rank-2 (steps, features) input")
@@ -224,6 +228,8 @@ def layer_macs(ly: dict, ins: list[tuple], out: tuple) -> int:
         return int(np.prod(out)) * taps
     if op == "tconv":
         return int(np.prod(ins[0])) * ly["k"][0] * ly["k"][1] * ly["f"]
+    if op == "mm":
+        return int(np.prod(out)) * ins[0][1]
     if op == "lstm":
         return ins[0][0] * 4 * ly["units"] * (ins[0][1] + ly["units"])
     if op == "dense":
@@ -484,6 +490,14 @@ class _Gen:
         return self.add(_ly("lstm", [x], units=self.chan(16), seq=self.r.random() < 0.4,
                             gain=round(self.r.choice([1.0, 1.0, 2.0, 4.0]), 1)))
 
+    def mm(self, x) -> int | None:
+        """tf.matmul: x . sigmoid(x)^T (attention scores, BATCH_MATMUL with adj_y) or
+        x . a constant (n columns)."""
+        if len(self.shapes[x]) != 2:
+            return None
+        mode = self.r.choice(["self", "self", "const"])
+        return self.add(_ly("mm", [x], mode=mode, n=self.chan(16)))
+
     def tconv(self, x) -> int | None:
         """Conv2DTranspose: an upsampling decoder layer (strides 1-3, kernels 1-5)."""
         if len(self.shapes[x]) != 3:
@@ -567,7 +581,7 @@ class _Gen:
                    "residual": 1 if rank == 1 else 0, "bcast": 1 if rank == 2 else 0,
                    "addc": 1, "mean": 0.5 if rank == 2 else 0, "transpose": 1 if rank == 2 else 0,
                    "act": 1.5, "bin": 1.5, "slice": 1, "split": 0.6, "unstack": 0.6 if rank == 2 else 0,
-                   "gather": 0.6, "lstm": 1.2 if rank == 2 else 0}
+                   "gather": 0.6, "lstm": 1.2 if rank == 2 else 0, "mm": 0.8 if rank == 2 else 0}
         op = self.r.choices(list(ops), weights=list(ops.values()))[0]
         return {"conv": lambda: self.conv(x), "dw": lambda: self.dw(x),
                 "conv1x1": lambda: self.conv1x1(x, self.r.random() < 0.7),
@@ -581,7 +595,8 @@ class _Gen:
                 "bin": lambda: self.bin_op(x), "slice": lambda: self.slice_op(x),
                 "split": lambda: self.split_op(x), "unstack": lambda: self.unstack_op(x),
                 "gather": lambda: self.gather_op(x), "resize": lambda: self.resize_op(x),
-                "tconv": lambda: self.tconv(x), "lstm": lambda: self.lstm(x)}[op]()
+                "tconv": lambda: self.tconv(x), "lstm": lambda: self.lstm(x),
+                "mm": lambda: self.mm(x)}[op]()
 
     def head(self, x: int) -> int:
         """Optional classifier head: dense (+ softmax)."""
@@ -727,6 +742,12 @@ def build_keras(spec: dict):
                 L.DepthwiseConv2D(tuple(ly["k"]), depth_multiplier=ly["m"], **kw)
             y = layer(xs[0])
             _init_weights(layer, rng, depthwise=op == "dw")
+        elif op == "mm":
+            if ly["mode"] == "self":
+                y = L.Lambda(lambda v: t.matmul(v, t.sigmoid(v), transpose_b=True), name=name)(xs[0])
+            else:
+                c = rng.normal(0, 0.5, (shapes[ly["in"][0]][1], ly["n"])).astype(np.float32)
+                y = L.Lambda(lambda v, c=c: t.matmul(v, c), name=name)(xs[0])
         elif op == "lstm":
             layer = L.LSTM(ly["units"], return_sequences=ly["seq"], name=name)
             y = layer(xs[0])

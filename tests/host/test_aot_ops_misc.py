@@ -15,7 +15,7 @@ from aot_harness import (RUNTIME_DIR, assert_bit_exact, build, op_index,
 
 MISC_SOURCES = ["tm_k_pool.c", "tm_k_softmax.c", "tm_k_mean.c", "tm_k_pad.c", "tm_k_strided.c",
                 "tm_k_concat.c", "tm_k_logistic.c", "tm_k_quantize.c", "tm_k_bilinear.c",
-                "tm_k_tconv.c", "tm_k_binary.c", "tm_k_lstm.c"]
+                "tm_k_tconv.c", "tm_k_binary.c", "tm_k_lstm.c", "tm_k_bmm.c"]
 
 
 def _keras():

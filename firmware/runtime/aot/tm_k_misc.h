@@ -122,6 +122,19 @@ typedef struct {
 
 void tm_k_transpose_conv_s8(const tm_tconv_params_t *p, const int8_t *in, int8_t *out);
 
+/* ---- batch matmul (tm_k_bmm.c) ---------------------------------------- */
+
+typedef struct {
+    int32_t batch[3];             /* output batch dims (rank padded to 5) */
+    int32_t a_batch[3], b_batch[3]; /* element strides per batch dim (0: broadcast) */
+    int32_t rows, cols, depth;    /* out [.., rows, cols] = a [.., rows, depth] x b */
+    int32_t a_row, a_k;           /* a's element strides along rows and depth */
+    int32_t b_k, b_col;           /* b's element strides along depth and cols */
+    int32_t a_zp, b_zp, mult, shift, out_zp;
+} tm_bmm_params_t;
+
+void tm_k_batch_matmul_s8(const tm_bmm_params_t *p, const int8_t *a, const int8_t *b, int8_t *out);
+
 /* ---- pad (TFLM reference_ops::Pad, rank <= 4, shapes left-padded with 1) - */
 
 void tm_k_pad_s8(const int8_t *in, int8_t *out, const int32_t in_shape[4],

@@ -12,7 +12,8 @@ from .ops import LOWERINGS
 
 # lowering module -> the kernel sources its ops call (None: no code, a view)
 KERNEL_FILES: dict[str, tuple[str, ...] | None] = {
-    "activation": ("tm_k_act.c",), "add": ("tm_k_add.c",), "binary": ("tm_k_binary.c",),
+    "activation": ("tm_k_act.c",), "add": ("tm_k_add.c",), "batch_matmul": ("tm_k_bmm.c",),
+    "binary": ("tm_k_binary.c",),
     "concat": ("tm_k_concat.c",), "conv": ("tm_k_conv.c",), "conv_add": ("tm_k_conv_add.c",),
     "depthwise": ("tm_k_dwconv.c", "tm_k_dwconv3x3.c"), "fully_connected": ("tm_k_fc.c",),
     "logistic": ("tm_k_logistic.c",), "lstm": ("tm_k_lstm.c",), "mean": ("tm_k_mean.c",),

@@ -45,6 +45,13 @@ def quantize_multiplier_smaller_than_one(real: float) -> tuple[int, int]:
     return m, s
 
 
+def tensor_multiplier(in_scale: float, w_scale: float, out_scale: float) -> tuple[int, int]:
+    """TFLM GetQuantizedConvolutionMultipler (per-tensor FC, LSTM gates, BATCH_MATMUL):
+    the two scales multiplied in float32, then divided in double."""
+    prod = float(np.float32(in_scale) * np.float32(w_scale))
+    return quantize_multiplier(prod / float(np.float32(out_scale)))
+
+
 def per_channel_multipliers(input_scale: float, filter_scales: np.ndarray,
                             output_scale: float, channels: int) -> tuple[list[int], list[int]]:
     """Conv/depthwise: effective scale per output channel, in double like TFLM."""

@@ -19,6 +19,7 @@ from typing import Callable
 LOWERINGS: dict[str, tuple[str, str]] = {
     "ADD": ("add", "lower_add"),
     "AVERAGE_POOL_2D": ("pool", "lower_avg_pool"),
+    "BATCH_MATMUL": ("batch_matmul", "lower_batch_matmul"),
     "CONCATENATION": ("concat", "lower_concat"),
     "CONV_2D": ("conv", "lower_conv2d"),
     "CONV_2D+ADD": ("conv_add", "lower_conv_add"),   # fused by fuse.py, not a .tflite op

@@ -44,9 +44,7 @@ def _lower_fc(op, ctx: OpContext, panel: bool) -> None:
         mults, shifts = quant.per_channel_multipliers(in_s, w.scale, out_s, out_f)
         per_channel = 1
     else:
-        # TFLM GetQuantizedConvolutionMultipler: the scale product is float32.
-        prod = float(np.float32(in_s) * np.float32(w.scale[0]))
-        m, s = quant.quantize_multiplier(prod / float(out_s))
+        m, s = quant.tensor_multiplier(in_s, float(w.scale[0]), out_s)
         mults, shifts, per_channel = [m], [s], 0
 
     wd = w.data.reshape(out_f, in_f)

@@ -31,12 +31,6 @@ PEEPHOLE, PROJECTION, LAYER_NORM = (9, 10, 11), (16, 17), (20, 21, 22, 23)
 HIDDEN, CELL = 18, 19
 
 
-def fc_multiplier(in_scale: float, w_scale: float, out_scale: float) -> tuple[int, int]:
-    """TFLM GetQuantizedConvolutionMultipler: the scale product in float32."""
-    prod = float(np.float32(in_scale) * np.float32(w_scale))
-    return quant.quantize_multiplier(prod / float(np.float32(out_scale)))
-
-
 def mul_multiplier(s1: float, s2: float, out: float) -> tuple[int, int]:
     """CreateInterGateMulParams: s1 * s2 / out, in double."""
     return quant.quantize_multiplier(float(np.float32(s1)) * float(np.float32(s2))
@@ -116,8 +110,8 @@ def lower_lstm(op, ctx: OpContext) -> None:
             ctx.unsupported(f"gate bias #{BIAS[g]} must be {units} constant int32 values", b)
         b_in.append(wrapped_bias(b.data.reshape(-1), w_in[g], x.scalar_zp()))
         b_rec.append(wrapped_bias(np.zeros(units), w_rec[g], h.scalar_zp()))
-    in_m = [fc_multiplier(x.scalar_scale(), ins[i].scalar_scale(), GATE_IN_SCALE) for i in W_IN]
-    rec_m = [fc_multiplier(h.scalar_scale(), ins[i].scalar_scale(), GATE_IN_SCALE) for i in W_REC]
+    in_m = [quant.tensor_multiplier(x.scalar_scale(), ins[i].scalar_scale(), GATE_IN_SCALE) for i in W_IN]
+    rec_m = [quant.tensor_multiplier(h.scalar_scale(), ins[i].scalar_scale(), GATE_IN_SCALE) for i in W_REC]
     cs = c.scalar_scale()
     if not math.isfinite(cs) or cs <= 0:
         ctx.unsupported(f"cell state scale {cs} is not a positive number", c)
