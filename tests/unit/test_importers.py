@@ -171,6 +171,26 @@ def _check_rnn(tmp_path, cell: str):
     return _tinyml("check", "--model", path, "--calibration", "random", "--runs-dir", runs), runs
 
 
+def test_a_dense_on_a_sequence_converts_with_a_static_batch(tmp_path):
+    """With a free batch, a Dense on a [steps, features] input converts to SHAPE /
+    REDUCE_PROD / RESHAPE ops sized at run time (TFLM has no REDUCE_PROD kernel);
+    converted at batch 1 it is two plain FULLY_CONNECTED ops, layer names kept."""
+    from tinyml.core.tfcompat import keras
+    k = keras()
+    L = k.layers
+    inp = k.Input((6, 8))
+    m = k.Model(inp, L.Dense(4, name="head")(L.Flatten()(L.Dense(8, name="per_step")(inp))))
+    path = tmp_path / "seq.h5"
+    m.save(path)
+    runs = tmp_path / "runs"
+    out = _tinyml("check", "--model", path, "--calibration", "random", "--runs-dir", runs)
+    assert out.returncode == 0, out.stderr[-2000:]
+    ops = set(json.loads((runs / "model-seq" / "check.json").read_text())["ops"])
+    assert "FULLY_CONNECTED" in ops and not ops & {"REDUCE_PROD", "SHAPE", "PACK"}, ops
+    imp = json.loads((runs / "model-seq" / "import.json").read_text())
+    assert imp["triage"]["worst"]["layer"] in ("per_step", "head"), imp["triage"]["worst"]
+
+
 def test_an_lstm_checks_with_its_int16_cell_state(tmp_path):
     """TFLite keeps an LSTM's cell state in int16; the AOT runs that op, so the model
     passes the check (the device test is tests/emu/test_byom_qemu.py)."""

@@ -33,6 +33,19 @@ def _load(path: Path) -> tuple[Any, str]:
                                   "(model.export(folder)) and give the folder") from None
 
 
+def _batch_one(k: Any, model: Any, shape: tuple) -> Any:
+    """The model on a batch-1 input. A clone keeps the layer names (the tensor names
+    the triage and the errors name layers by); a model that cannot be cloned
+    (subclassed) is wrapped instead."""
+    try:
+        clone = k.models.clone_model(model, input_tensors=k.Input(shape=shape[1:], batch_size=1))
+        clone.set_weights(model.get_weights())
+        return clone
+    except Exception:  # noqa: BLE001 - clone_model refuses subclassed and exotic models
+        inp = k.Input(shape=shape[1:], batch_size=1)
+        return k.Model(inp, model(inp))
+
+
 def to_float_tflite(path: Path, input_shape: list[int] | None) -> tuple[bytes, None]:
     from ..compress import quantize as q
     model, kind = _load(path)
@@ -46,18 +59,13 @@ def to_float_tflite(path: Path, input_shape: list[int] | None) -> tuple[bytes, N
         from ..core import tfcompat
         k = tfcompat.keras()
 
-        def fixed_batch(m: Any) -> Any:      # batch 1 everywhere: what recurrent layers need
-            inp = k.Input(shape=shape[1:], batch_size=1)
-            return k.Model(inp, m(inp))
-        if tuple(shape[1:]) != tuple(inputs[0].shape)[1:]:     # unknown sizes fixed by --input-shape
-            model = fixed_batch(model)
+        # Batch 1, the device's batch, in every shape: a free batch leaves the converter
+        # dynamic-shape ops (a Dense on a sequence becomes SHAPE / PACK / RESHAPE to a
+        # size only known at run time; an LSTM, TensorList ops), which no MCU runtime runs.
         try:
-            return q.to_float_tflite(model), None
-        except Exception as first:  # noqa: BLE001 - e.g. an LSTM's TensorList with a free batch
-            try:
-                return q.to_float_tflite(fixed_batch(model)), None
-            except Exception:  # noqa: BLE001
-                raise ModelError(f"{path}: TFLite cannot convert the model ({first_line(first)})") from None
+            return q.to_float_tflite(_batch_one(k, model, shape)), None
+        except Exception as e:  # noqa: BLE001 - the converter raises assorted internal types
+            raise ModelError(f"{path}: TFLite cannot convert the model ({first_line(e)})") from None
     with tempfile.TemporaryDirectory(prefix="tinyml-keras3-") as d:
         import keras as keras3
         try:
