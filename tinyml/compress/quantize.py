@@ -35,20 +35,8 @@ def representative_samples(x: np.ndarray, n: int, seed: int) -> np.ndarray:
     return np.asarray(x[np.sort(idx)], dtype=np.float32)
 
 
-def _has_rnn(model: Any) -> bool:
-    rnn = tfcompat.keras().layers.RNN          # LSTM, GRU and SimpleRNN derive from it
-    return any(isinstance(ly, rnn) for ly in getattr(model, "layers", []))
-
-
 def _converter(model: Any) -> Any:
     tf = tfcompat.tf()
-    shape = getattr(model, "input_shape", None)
-    if _has_rnn(model) and isinstance(shape, tuple) and shape and shape[0] is None:
-        # An RNN with a dynamic batch converts to TensorList ops, not the fused
-        # UNIDIRECTIONAL_SEQUENCE_LSTM: trace it with batch 1 (the device's batch).
-        fn = tf.function(lambda x: model(x, training=False))
-        spec = tf.TensorSpec((1, *shape[1:]), model.inputs[0].dtype)
-        return tf.lite.TFLiteConverter.from_concrete_functions([fn.get_concrete_function(spec)], model)
     return tf.lite.TFLiteConverter.from_keras_model(model)
 
 

@@ -1,6 +1,6 @@
 /* tm_k_binary.c - int8 MUL / MAXIMUM / MINIMUM / SQUARED_DIFFERENCE / PRELU (TFLM
- * MulElementwise, MaximumMinimumBroadcast, SquaredDifference, Prelu per element). One loop nest per kind, so the
- * inner loop carries no dispatch. */
+ * MulElementwise, MaximumMinimumBroadcast, SquaredDifference, Prelu per element).
+ * One loop nest per kind, so the inner loop carries no dispatch. */
 #include "tm_k_binary.h"
 
 #include "tm_aot.h"

@@ -79,12 +79,20 @@ def linear_form(ref: np.ndarray, real_a: float, real_b: float, lo: int, hi: int
     return None
 
 
-def multipliers(sa: float, sb: float, so: float) -> tuple[int, int, int, int, int, int]:
-    """TFLM's (in1 mult, shift, in2 mult, shift, out mult, shift) for scales of float32
-    values; ValueError where a multiplier does not fit."""
+def input_multipliers(sa: float, sb: float) -> tuple[float, int, int, int, int]:
+    """(twice the larger scale, in1 mult, shift, in2 mult, shift): both inputs brought to
+    half the larger scale, in double (TFLM's ADD and SQUARED_DIFFERENCE Prepare);
+    ValueError where a multiplier does not fit."""
     twice_max = 2.0 * float(max(sa, sb))            # max of the float32 scales, in double
     m1, s1 = quant.quantize_multiplier_smaller_than_one(float(sa) / twice_max)
     m2, s2 = quant.quantize_multiplier_smaller_than_one(float(sb) / twice_max)
+    return twice_max, m1, s1, m2, s2
+
+
+def multipliers(sa: float, sb: float, so: float) -> tuple[int, int, int, int, int, int]:
+    """TFLM's (in1 mult, shift, in2 mult, shift, out mult, shift) for scales of float32
+    values; ValueError where a multiplier does not fit."""
+    twice_max, m1, s1, m2, s2 = input_multipliers(sa, sb)
     mo, so_ = quant.quantize_multiplier_smaller_than_one(twice_max / ((1 << LEFT_SHIFT) * float(so)))
     return m1, s1, m2, s2, mo, so_
 

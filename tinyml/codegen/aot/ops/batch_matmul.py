@@ -10,13 +10,7 @@ import numpy as np
 from .. import quant
 from . import register
 from .base import OpContext
-
-
-def _strides(shape: list[int]) -> list[int]:
-    st, acc = [0] * len(shape), 1
-    for d in range(len(shape) - 1, -1, -1):
-        st[d], acc = acc, acc * shape[d]
-    return st
+from .movement import _strides
 
 
 @register("BATCH_MATMUL")

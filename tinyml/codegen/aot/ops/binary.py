@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from .. import quant
 from . import register
-from .add import broadcast_strides, emit_two_input
+from .add import broadcast_strides, emit_two_input, input_multipliers
 from .base import OpContext
 
 KINDS = {"MUL": "TM_BIN_MUL", "MAXIMUM": "TM_BIN_MAX", "MINIMUM": "TM_BIN_MIN",
@@ -66,10 +66,8 @@ def lower_squared_difference(op, ctx: OpContext) -> None:
     a, b, y = op.inputs[0], op.inputs[1], op.outputs[0]
     ctx.require_int8(a, b, y)
     sa, sb = float(a.scalar_scale()), float(b.scalar_scale())
-    twice_max = 2.0 * max(sa, sb)
     try:
-        m1, s1 = quant.quantize_multiplier_smaller_than_one(sa / twice_max)
-        m2, s2 = quant.quantize_multiplier_smaller_than_one(sb / twice_max)
+        twice_max, m1, s1, m2, s2 = input_multipliers(sa, sb)
     except ValueError as e:
         ctx.unsupported(f"input scales {sa:.3g} and {sb:.3g}: {e}", a)
     mo, so = quant.quantize_multiplier(

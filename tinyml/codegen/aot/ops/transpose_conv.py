@@ -8,11 +8,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import quant
 from . import register
 from .base import OpContext
 from .common import bias_values, check_symmetric_filter
-from .conv import out_size, pad_before
+from .conv import _requant, out_size, pad_before
 
 
 @register("TRANSPOSE_CONV")
@@ -38,20 +37,15 @@ def lower_transpose_conv(op, ctx: OpContext) -> None:
     sh, sw = int(o.get("stride_h", 1)), int(o.get("stride_w", 1))
     if min(sh, sw) < 1:
         ctx.unsupported("strides must be >= 1", y)
-    if w.scale.size not in (1, out_c):
-        ctx.unsupported(f"weights have {w.scale.size} scales for {out_c} channels", w)
-    mults, shifts = quant.per_channel_multipliers(x.scalar_scale(), w.scale, y.scalar_scale(), out_c)
-    act_min, act_max = ctx.activation_range(o.get("fused_activation", "NONE"), y)
-    fields = dict(
+    fields = _requant(ctx, x, w, y, out_c)     # out_zp, clamp, per-channel mult / shift
+    del fields["rq_fast"]                      # the conv kernels' single-rounding flag
+    fields.update(
         batches=batches, in_h=in_h, in_w=in_w, in_c=in_c, out_h=out_h, out_w=out_w,
         out_c=out_c, k_h=k_h, k_w=k_w, stride_h=sh, stride_w=sw,
         pad_h=pad_before(out_h, k_h, sh, 1, out_size(pad, out_h, k_h, sh, 1)),
         pad_w=pad_before(out_w, k_w, sw, 1, out_size(pad, out_w, k_w, sw, 1)),
-        in_zp=x.scalar_zp(), out_zp=y.scalar_zp(), act_min=act_min, act_max=act_max,
-        filter=ctx.const_array("filter", w.data),
-        bias=ctx.const_array("bias", bias_values(ctx, b, out_c).astype(np.int32)),
-        mult=ctx.const_array("mult", np.asarray(mults, np.int32)),
-        shift=ctx.const_array("shift", np.asarray(shifts, np.int32)))
+        in_zp=x.scalar_zp(), filter=ctx.const_array("filter", w.data),
+        bias=ctx.const_array("bias", bias_values(ctx, b, out_c).astype(np.int32)))
     p = ctx.params("tm_tconv_params_t", fields)
     ctx.include("tm_k_misc.h")
     ctx.call(f"tm_k_transpose_conv_s8(&{p}, {ctx.buf(x)}, {ctx.buf(y)});")
